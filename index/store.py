@@ -1,0 +1,206 @@
+"""The metadata store: articles, passages, their vectors and lexical terms, in one SQLite file.
+
+SQLite is the source of truth. A change commits in one transaction, so a crash leaves the
+store as it was before or after, never between. The FAISS file is derived from the vectors
+kept here and can always be rebuilt from them without re-embedding.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from ingest import Article, Passage
+
+from .errors import CorruptIndex
+
+#: Bumped when the schema changes; a store from another version is refused on open.
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT, lang TEXT NOT NULL, kind TEXT NOT NULL,
+    text TEXT NOT NULL, raw TEXT NOT NULL, author TEXT, date TEXT, flags TEXT NOT NULL,
+    added REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS passages (
+    pid INTEGER PRIMARY KEY AUTOINCREMENT,
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, lang TEXT NOT NULL,
+    vector BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS passages_by_article ON passages(article_id, seq);
+CREATE VIRTUAL TABLE IF NOT EXISTS lexicon USING fts5(terms, tokenize = 'unicode61 remove_diacritics 0');
+"""
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    """An article in the knowledge base, without its text."""
+
+    id: str
+    title: str
+    source: str | None
+    lang: str
+    kind: str
+    chars: int
+    passages: int
+    added: float
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PassageRow:
+    pid: int
+    passage: Passage
+    title: str
+    source: str | None
+
+
+class Store:
+    """SQLite file holding everything but the ANN index."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise CorruptIndex(f"{path} is not a readable knowledge base store ({exc}); "
+                               "move it away and re-add the articles") from exc
+        version = self.get_meta("schema_version")
+        if version is None:
+            self.set_meta("schema_version", str(SCHEMA_VERSION))
+        elif int(version) != SCHEMA_VERSION:
+            raise CorruptIndex(f"{path} has schema version {version}; this program reads version {SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        self._db.close()
+
+    # --- meta -----------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._db.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                         (key, value))
+
+    @property
+    def generation(self) -> int:
+        """Bumped by every committed change, so readers can tell their view is stale."""
+        return int(self.get_meta("generation") or 0)
+
+    def _bump(self) -> None:
+        self.set_meta("generation", str(self.generation + 1))
+
+    # --- writes ---------------------------------------------------------------------------
+    def has_article(self, article_id: str) -> bool:
+        return self._db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is not None
+
+    def insert(self, article: Article, passages: list[Passage], vectors: np.ndarray,
+               passage_terms: list[list[str]]) -> list[int]:
+        """Store an article with its passages, vectors and terms in one transaction; the new pids."""
+        pids: list[int] = []
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO articles(id, title, source, lang, kind, text, raw, author, date, flags, added) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (article.id, article.title, article.source, article.lang, article.kind, article.text, article.raw,
+                 article.author, article.date, json.dumps(list(article.flags)), time.time()))
+            for passage, vector, words in zip(passages, vectors, passage_terms, strict=True):
+                cursor = self._db.execute(
+                    'INSERT INTO passages(article_id, seq, start, "end", lang, vector) VALUES (?, ?, ?, ?, ?, ?)',
+                    (article.id, passage.seq, passage.start, passage.end, passage.lang,
+                     np.asarray(vector, dtype=np.float32).tobytes()))
+                pids.append(cursor.lastrowid)
+                self._db.execute("INSERT INTO lexicon(rowid, terms) VALUES (?, ?)", (cursor.lastrowid, " ".join(words)))
+            self._bump()
+        return pids
+
+    def delete(self, article_id: str) -> list[int]:
+        """Remove an article, its passages and terms; the pids that went."""
+        with self._transaction():
+            pids = [r[0] for r in self._db.execute("SELECT pid FROM passages WHERE article_id = ?", (article_id,))]
+            self._db.executemany("DELETE FROM lexicon WHERE rowid = ?", [(p,) for p in pids])
+            self._db.execute("DELETE FROM passages WHERE article_id = ?", (article_id,))
+            self._db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+            self._bump()
+        return pids
+
+    def _transaction(self):
+        return _Transaction(self._db)
+
+    # --- reads ----------------------------------------------------------------------------
+    def articles(self) -> list[ArticleInfo]:
+        rows = self._db.execute(
+            "SELECT a.id, a.title, a.source, a.lang, a.kind, length(a.text), count(p.pid), a.added, a.flags "
+            "FROM articles a LEFT JOIN passages p ON p.article_id = a.id GROUP BY a.id ORDER BY a.added, a.id")
+        return [ArticleInfo(*row[:8], flags=tuple(json.loads(row[8]))) for row in rows]
+
+    def article(self, article_id: str) -> tuple[ArticleInfo, str, str] | None:
+        """Info, cleaned text and raw text of one article."""
+        info = next((a for a in self.articles() if a.id == article_id), None)
+        if info is None:
+            return None
+        text, raw = self._db.execute("SELECT text, raw FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return info, text, raw
+
+    def stored_articles(self) -> Iterator[tuple[str, str, str | None, str, str | None, str | None]]:
+        """``(raw, kind, source, title, author, date)`` of every article, for a rebuild."""
+        yield from self._db.execute("SELECT raw, kind, source, title, author, date FROM articles ORDER BY added, id")
+
+    def passages(self, pids: Iterable[int] | None = None) -> list[PassageRow]:
+        """Passages by pid (in the order given), or all of them in reading order."""
+        sql = ('SELECT p.pid, p.article_id, p.seq, substr(a.text, p.start + 1, p."end" - p.start), p.start, p."end", '
+               "p.lang, a.title, a.source FROM passages p JOIN articles a ON a.id = p.article_id")
+        if pids is None:
+            rows = self._db.execute(sql + " ORDER BY a.added, a.id, p.seq").fetchall()
+        else:
+            pids = list(pids)
+            by_pid = {r[0]: r for r in self._db.execute(
+                sql + f" WHERE p.pid IN ({','.join('?' * len(pids))})", pids)} if pids else {}
+            rows = [by_pid[p] for p in pids if p in by_pid]
+        return [PassageRow(r[0], Passage(r[1], r[2], r[3], r[4], r[5], r[6]), r[7], r[8]) for r in rows]
+
+    def vectors(self) -> tuple[np.ndarray, list[str], np.ndarray]:
+        """All pids, their languages, and their vectors as one matrix."""
+        rows = self._db.execute("SELECT pid, lang, vector FROM passages ORDER BY pid").fetchall()
+        if not rows:
+            return np.zeros(0, dtype=np.int64), [], np.zeros((0, 0), dtype=np.float32)
+        pids = np.array([r[0] for r in rows], dtype=np.int64)
+        matrix = np.vstack([np.frombuffer(r[2], dtype=np.float32) for r in rows])
+        return pids, [r[1] for r in rows], matrix
+
+    def lang_counts(self) -> dict[str, int]:
+        return dict(self._db.execute("SELECT lang, count(*) FROM passages GROUP BY lang").fetchall())
+
+    def count_passages(self) -> int:
+        return self._db.execute("SELECT count(*) FROM passages").fetchone()[0]
+
+    def lexical_search(self, match: str, limit: int) -> list[tuple[int, float]]:
+        """``(pid, score)`` best first; score is BM25 (higher is better)."""
+        if not match:
+            return []
+        rows = self._db.execute("SELECT rowid, -bm25(lexicon) FROM lexicon WHERE lexicon MATCH ? "
+                                "ORDER BY bm25(lexicon) LIMIT ?", (match, limit))
+        return [(int(r[0]), float(r[1])) for r in rows]
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._db.execute("ROLLBACK" if exc_type else "COMMIT")

@@ -1,0 +1,22 @@
+"""Errors raised by ingest. Every message names the input that caused it."""
+
+
+class IngestError(Exception):
+    """An input could not be turned into an article. ``source`` is the file, URL or value at fault."""
+
+    def __init__(self, source: str, problem: str) -> None:
+        super().__init__(f"{source}: {problem}")
+        self.source = source
+        self.problem = problem
+
+
+class UnsupportedSource(IngestError):
+    """The input is of a kind ingest does not read (a PDF, an image, an unknown extension...)."""
+
+
+class EmptyArticle(IngestError):
+    """Nothing that looks like article text was left after cleaning."""
+
+
+class FetchError(IngestError):
+    """A URL could not be fetched (network error, HTTP error, wrong content type, too large)."""

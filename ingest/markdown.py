@@ -1,0 +1,51 @@
+"""Markdown to plain text: the words a reader sees, without the markup."""
+from __future__ import annotations
+
+import re
+
+_FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.DOTALL)
+_FRONT_TITLE = re.compile(r"^title:\s*[\"']?(.*?)[\"']?\s*$", re.MULTILINE)
+_FENCE = re.compile(r"^(```|~~~).*$", re.MULTILINE)
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
+_LINK_DEF = re.compile(r"^\s*\[[^\]]+\]:\s*\S+.*$", re.MULTILINE)
+_HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$", re.MULTILINE)
+_SETEXT = re.compile(r"^(.+)\n[=-]{3,}\s*$", re.MULTILINE)
+_EMPHASIS = re.compile(r"(\*\*|__|\*|_|~~)(?=\S)(.+?)(?<=\S)\1")
+_CODE = re.compile(r"`([^`]*)`")
+_QUOTE = re.compile(r"^\s*>\s?", re.MULTILINE)
+_BULLET = re.compile(r"^\s*[-*+]\s+", re.MULTILINE)
+_RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$", re.MULTILINE)
+_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}.*$", re.MULTILINE)
+
+
+def markdown_to_text(md: str) -> tuple[str, str | None]:
+    """Plain text and the title (front matter ``title:`` or the first heading), if any."""
+    md = md.replace("\r\n", "\n")
+    title = None
+    front = _FRONT_MATTER.match(md)
+    if front:
+        found = _FRONT_TITLE.search(front.group(1))
+        title = found.group(1) if found else None
+        md = md[front.end():]
+    md = _FENCE.sub("", md)
+    md = _RULE.sub("", md)
+    md = _TABLE_RULE.sub("", md)
+    md = _SETEXT.sub(lambda m: "# " + m.group(1), md)
+    if title is None:
+        heading = _HEADING.search(md)
+        title = heading.group(1) if heading else None
+    md = _HEADING.sub(r"\1", md)
+    md = _IMAGE.sub("", md)
+    md = _LINK.sub(r"\1", md)
+    md = _REF_LINK.sub(r"\1", md)
+    md = _LINK_DEF.sub("", md)
+    md = _CODE.sub(r"\1", md)
+    md = _EMPHASIS.sub(r"\2", md)
+    md = _QUOTE.sub("", md)
+    md = _BULLET.sub("", md)
+    md = _TAG.sub("", md)
+    md = "\n".join(line.strip(" |").replace(" | ", "  ") for line in md.split("\n"))
+    return md, title
