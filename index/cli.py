@@ -165,3 +165,25 @@ def ask(question: str, k: int, kb_dir: str) -> None:
         click.echo("")
         for n, hit in enumerate(answer.citations, 1):
             click.echo(f"[{n}] {hit.title} ({hit.lang}) <{hit.source or '-'}> [{hit.start}:{hit.end}]")
+
+
+@main.command(name="eval")
+@click.argument("questions", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+@KB_OPTION
+def eval_(questions: str, as_json: bool, kb_dir: str) -> None:
+    """Measure retrieval on a QUESTIONS file (JSON lines with question, article, answers).
+
+    Prints hit@1, hit@5 and MRR@10 for same- and cross-language questions, how many
+    unanswerable questions were refused, and search latency.
+    """
+    import json
+
+    from .evaluate import evaluate, load_questions
+
+    with _open(kb_dir) as kb:
+        try:
+            report = evaluate(kb, load_questions(questions))
+        except KnowledgeBaseError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(json.dumps(report.summary(), ensure_ascii=False) if as_json else report.table())

@@ -115,7 +115,8 @@ class SentenceTransformerEncoder:
                 f"model {self.name!r} needs sentence-transformers: pip install '.[st]' "
                 "(the bundled default model does not)") from exc
         try:
-            return SentenceTransformer(self.name, device="cpu")
+            # A folder is read as it is: no hub look-ups, which would hang where there is no network.
+            return SentenceTransformer(self.name, device="cpu", local_files_only=os.path.isdir(self.name))
         except Exception as exc:  # noqa: BLE001 - hub, file and config errors all mean "cannot load"
             hint = "" if os.path.isdir(self.name) else (
                 " It is not a local folder, so it must come from the model hub, which may be unreachable.")
@@ -124,8 +125,9 @@ class SentenceTransformerEncoder:
     @cached_property
     def _prompts(self) -> tuple[str, str]:
         declared = getattr(self._model, "prompts", {}) or {}
-        query = declared.get("query")
-        passage = next((declared[k] for k in ("document", "passage", "corpus") if k in declared), None)
+        # Newer sentence-transformers report empty prompts for models that declare none.
+        query = declared.get("query") or None
+        passage = next((declared[k] for k in ("document", "passage", "corpus") if declared.get(k)), None)
         lowered = os.path.basename(self.name.rstrip("/")).lower()
         for fragment, q, p in KNOWN_PROMPTS:
             if fragment in lowered:
@@ -165,11 +167,22 @@ def _as_matrix(vectors, dim: int) -> np.ndarray:
     return matrix / np.maximum(norms, 1e-12)
 
 
-def encoder_for(model: str | None) -> BundledE5 | SentenceTransformerEncoder:
+def encoder_for(model: "str | Encoder | None") -> Encoder:
     """The encoder for a ``--model`` / ``KB_MODEL`` value: ``None`` or ``"bundled"`` is the
-    bundled model; anything else a sentence-transformers model name or folder."""
+    bundled model; any other string a sentence-transformers model name or folder; an object
+    with the :class:`Encoder` methods is used as it is."""
+    if model is not None and not isinstance(model, str):
+        return model
     if model is None or model in BUNDLED_NAMES or model == BUNDLED_ID:
         return BundledE5()
-    if model.startswith("st:"):
-        model = model[3:]  # an id recorded in an index
     return SentenceTransformerEncoder(model)
+
+
+def encoder_from_id(encoder_id: str) -> Encoder:
+    """The encoder an index records as having built it (see ``Encoder.id``)."""
+    if encoder_id == BUNDLED_ID:
+        return BundledE5()
+    if encoder_id.startswith("st:"):
+        return SentenceTransformerEncoder(encoder_id[3:])
+    raise EncoderError(f"the knowledge base was built with the custom encoder {encoder_id!r}; "
+                       "pass that encoder object as model= to open it")

@@ -12,7 +12,7 @@ from ingest import Article
 
 from . import lexical
 from .centering import Centering
-from .encoders import Encoder, encoder_for
+from .encoders import Encoder, encoder_for, encoder_from_id
 from .errors import EncoderMismatch, NotFound
 from .results import Added, Answer, Hit
 from .store import ArticleInfo, Store
@@ -55,14 +55,14 @@ class KnowledgeBase:
 
     # --- opening and closing --------------------------------------------------------------
     @classmethod
-    def open(cls, path: str | os.PathLike | None = None, *, model: str | None = None) -> "KnowledgeBase":
+    def open(cls, path: str | os.PathLike | None = None, *, model: "str | Encoder | None" = None) -> "KnowledgeBase":
         """Open (or create) the knowledge base in ``path`` (default ``$KB_DIR`` or ``./kb``).
 
         Args:
             path: the directory; created if missing.
             model: the encoder: ``None`` means the one the base was built with, or for a new
-                base ``$KB_MODEL`` or the bundled multilingual-e5-small. Any other value is a
-                sentence-transformers model name or folder.
+                base ``$KB_MODEL`` or the bundled multilingual-e5-small. Any other string is a
+                sentence-transformers model name or folder; an :class:`Encoder` object is used as is.
 
         Raises:
             EncoderMismatch: ``model`` differs from the encoder that built a non-empty base.
@@ -73,10 +73,11 @@ class KnowledgeBase:
         built_with = store.get_meta("encoder")
         asked = model or os.environ.get("KB_MODEL") or None
         if built_with and store.count_passages():
-            if asked is not None and encoder_for(asked).id != built_with:
+            wanted = encoder_for(asked) if asked is not None else None
+            if wanted is not None and wanted.id != built_with:
                 store.close()
-                raise EncoderMismatch(str(path), built_with, encoder_for(asked).id)
-            encoder = encoder_for(built_with)
+                raise EncoderMismatch(str(path), built_with, wanted.id)
+            encoder = wanted or encoder_from_id(built_with)
         else:
             encoder = encoder_for(asked)
             store.set_meta("encoder", encoder.id)

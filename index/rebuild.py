@@ -18,7 +18,7 @@ def rebuild(kb: "KnowledgeBase", model: str | None, progress: Callable[[int, int
     target = kb.path.with_name(kb.path.name + ".rebuild")
     shutil.rmtree(target, ignore_errors=True)
     stored = list(kb._store.stored_articles())
-    fresh = KnowledgeBase.open(target, model=model or kb.encoder.id)
+    fresh = KnowledgeBase.open(target, model=model or kb.encoder)
     try:
         for done, (raw, kind, source, _title, _author, _date) in enumerate(stored, 1):
             fresh.add_article(ingest.parse(raw, kind, source=source))

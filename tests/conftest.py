@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from index import KnowledgeBase
+
+from .fakes import HashEncoder
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+SEEDS = {p.name[:3]: p for p in sorted(CORPUS.glob("*.txt"))}
+
+
+@pytest.fixture
+def fake_kb(tmp_path):
+    """An empty knowledge base with the hashing encoder (fast; for bookkeeping tests)."""
+    kb = KnowledgeBase.open(tmp_path / "kb", model=HashEncoder())
+    yield kb
+    kb.close()
+
+
+@pytest.fixture(scope="session")
+def seeds_kb_dir(tmp_path_factory) -> Path:
+    """A knowledge base of the five seeds, built once with the real bundled model."""
+    path = tmp_path_factory.mktemp("seeds") / "kb"
+    with KnowledgeBase.open(path) as kb:
+        for source in sorted(CORPUS.glob("*.txt")):
+            kb.add(source)
+    return path
+
+
+@pytest.fixture(scope="session")
+def seeds_kb(seeds_kb_dir):
+    """The seeds' knowledge base, opened once; tests must not change it."""
+    kb = KnowledgeBase.open(seeds_kb_dir)
+    yield kb
+    kb.close()
+
+
+@pytest.fixture
+def seeds_kb_copy(seeds_kb_dir, tmp_path) -> Path:
+    """A private copy of the seeds' knowledge base directory, for tests that change it."""
+    target = tmp_path / "kb"
+    shutil.copytree(seeds_kb_dir, target)
+    return target

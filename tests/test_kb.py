@@ -1,0 +1,140 @@
+"""KnowledgeBase bookkeeping with the hashing encoder: add, re-add, remove, persist, reopen."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from index import EncoderError, EncoderMismatch, KnowledgeBase, NotFound
+from index.kb import VECTORS_FILE
+
+from .conftest import SEEDS
+from .fakes import HashEncoder, OtherHashEncoder
+
+EN = ("Community operations keep members active. Moderators welcome new members every day. "
+      "A weekly event gives people a reason to come back.")
+ZH = "社群运营的核心是让成员保持活跃。每天欢迎新成员加入。每周的活动让大家有理由回来。"
+
+
+def test_add_text_stores_article_and_passages(fake_kb):
+    added = fake_kb.add_text(EN, title="Community ops")
+    assert added.new
+    info = added.article
+    assert info.title == "Community ops" and info.lang == "en" and info.passages >= 1
+    assert [a.id for a in fake_kb.articles()] == [info.id]
+    text = fake_kb.article_text(info.id)
+    for p in fake_kb.passages(info.id):
+        assert text[p.start:p.end] == p.text
+
+
+def test_adding_same_content_twice_changes_nothing(fake_kb):
+    first = fake_kb.add(SEEDS["000"])
+    generation = fake_kb._store.generation
+    again = fake_kb.add(SEEDS["000"])
+    assert first.new and not again.new
+    assert again.article.id == first.article.id
+    assert len(fake_kb.articles()) == 1
+    assert len(fake_kb.passages()) == first.article.passages
+    assert fake_kb._store.generation == generation  # nothing was written
+
+
+def test_remove_deletes_passages_vectors_and_terms(fake_kb):
+    keep = fake_kb.add_text(ZH, title="社群").article
+    gone = fake_kb.add_text(EN, title="Community").article
+    assert any(h.article_id == gone.id for h in fake_kb.search("weekly event members", 5))
+    removed = fake_kb.remove(gone.id)
+    assert removed.id == gone.id
+    assert [a.id for a in fake_kb.articles()] == [keep.id]
+    assert all(p.article_id == keep.id for p in fake_kb.passages())
+    hits = fake_kb.search("weekly event members", 5)
+    assert hits and all(h.article_id == keep.id for h in hits)
+    assert len(fake_kb._current_vectors()) == keep.passages
+    assert fake_kb._store.lexical_search('"weekly"', 5) == []
+
+
+def test_remove_unknown_id_names_it(fake_kb):
+    with pytest.raises(NotFound, match="nope"):
+        fake_kb.remove("nope")
+
+
+def test_reopen_finds_everything_and_uses_saved_vectors(tmp_path):
+    path = tmp_path / "kb"
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        ids = {kb.add(source).article.id for source in SEEDS.values()}
+        before = [(h.article_id, h.start) for h in kb.search("運營 B端", 5)]
+    assert (path / VECTORS_FILE).exists()
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        assert {a.id for a in kb.articles()} == ids
+        assert [(h.article_id, h.start) for h in kb.search("運營 B端", 5)] == before
+
+
+def test_stale_vector_file_is_rebuilt_from_the_store(tmp_path):
+    path = tmp_path / "kb"
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        kb.add(SEEDS["000"])
+    # A writer that died before saving the vector file: the store moved on, the file did not.
+    kb = KnowledgeBase.open(path, model=HashEncoder())
+    kb.add(SEEDS["004"])
+    kb._store.close()  # no save()
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        assert len(kb._current_vectors()) == len(kb.passages())
+        assert {h.article_id for h in kb.search("小丽 运营 工资", 3)} & {a.id for a in kb.articles() if a.lang == "zh-Hans"}
+
+
+def test_other_process_changes_are_seen_without_reopening(tmp_path):
+    path = tmp_path / "kb"
+    reader = KnowledgeBase.open(path, model=HashEncoder())
+    reader.add_text(EN, title="Community")
+    assert len(reader.search("members", 5)) >= 1
+    with KnowledgeBase.open(path, model=HashEncoder()) as writer:
+        new = writer.add_text(ZH, title="社群").article
+    assert any(h.article_id == new.id for h in reader.search("社群运营 成员 活跃", 5))
+    reader.close()
+
+
+def test_opening_with_another_encoder_is_an_error_pointing_to_rebuild(tmp_path):
+    path = tmp_path / "kb"
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        kb.add_text(EN)
+    with pytest.raises(EncoderMismatch) as info:
+        KnowledgeBase.open(path, model=OtherHashEncoder())
+    message = str(info.value)
+    assert "test:hash-trigrams" in message and "test:other" in message and "ingest rebuild" in message
+
+
+def test_an_empty_base_takes_any_encoder(tmp_path):
+    KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()).close()
+    with KnowledgeBase.open(tmp_path / "kb", model=OtherHashEncoder()) as kb:
+        assert kb.encoder.id == "test:other"
+
+
+def test_rebuild_with_another_encoder_keeps_articles(tmp_path):
+    path = tmp_path / "kb"
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        ids = {kb.add(s).article.id for s in (SEEDS["001"], SEEDS["002"])}
+        assert kb.rebuild(OtherHashEncoder()) == 2
+        assert kb.encoder.id == "test:other"
+        assert {a.id for a in kb.articles()} == ids
+    with pytest.raises(EncoderError, match="test:other"):
+        KnowledgeBase.open(path)  # a custom encoder cannot be found from its id alone
+    with KnowledgeBase.open(path, model=OtherHashEncoder()) as kb:
+        assert len(kb._current_vectors()) == len(kb.passages())
+
+
+def test_search_scores_are_ordered_and_hits_are_exact_spans(fake_kb):
+    for source in SEEDS.values():
+        fake_kb.add(source)
+    hits = fake_kb.search("B端運營 做有價值的事情", 5)
+    assert len(hits) == 5
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    for h in hits:
+        assert fake_kb.article_text(h.article_id)[h.start:h.end] == h.text
+    assert fake_kb.search("   ", 5) == [] and fake_kb.search("x", 0) == []
+
+
+def test_vectors_in_faiss_match_the_store(fake_kb):
+    for source in list(SEEDS.values())[:3]:
+        fake_kb.add(source)
+    index = fake_kb._current_vectors()
+    pids, _, _ = fake_kb._store.vectors()
+    assert len(index) == len(pids)
+    assert sorted(np.asarray(pids).tolist()) == sorted(r.pid for r in fake_kb._store.passages())
