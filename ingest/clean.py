@@ -206,11 +206,13 @@ def clean(text: str) -> Cleaned:
     flags = ("mojibake",) if MOJIBAKE.search(text) else ()
     lines = text.split("\n")
     lines = _drop_head_repeats(lines)
-    lines = _cut_chrome_suffix(lines)
-    lines = [x for x in lines if not META_LINE.match(x)]
-    if lines:
-        lines[-1] = _cut_glued_notice(lines[-1]).rstrip(" |")
-    lines = _trim_stray_tail(lines)
+    kept = _cut_chrome_suffix(lines)
+    kept = [x for x in kept if not META_LINE.match(x)]
+    if kept:
+        kept[-1] = _cut_glued_notice(kept[-1]).rstrip(" |")
+    if kept != lines:  # labels left between the body and the chrome that was cut
+        kept = _trim_stray_tail(kept)
+    lines = kept
     return Cleaned(_join(lines), flags)
 
 

@@ -78,7 +78,10 @@ def extract_html(html: bytes | str, url: str | None = None) -> Article:
                                       include_tables=True)
     if doc is None or not (doc.text or "").strip():
         raise EmptyArticle(url or "HTML", "no article text found in the page")
-    article = parse(doc.text, "text", source=url, title=doc.title, author=doc.author, date=doc.date)
+    try:
+        article = parse(doc.text, "text", source=url, title=doc.title, author=doc.author, date=doc.date)
+    except EmptyArticle as exc:
+        raise EmptyArticle(url or "HTML", exc.problem) from exc
     return Article(text=article.text, title=article.title, lang=article.lang, source=url,
                    kind="html", raw=text, author=doc.author, date=doc.date, flags=article.flags)
 
@@ -116,7 +119,10 @@ def load(source: str | os.PathLike) -> Article:
         raise UnsupportedSource(source, "binary file, not text")
     resolved = str(path.resolve())
     if kind == "html":
-        article = extract_html(data, url=None)
+        try:
+            article = extract_html(data, url=None)
+        except IngestError as exc:  # name the file, not "HTML"
+            raise type(exc)(source, exc.problem) from exc
         return Article(text=article.text, title=article.title, lang=article.lang, source=resolved,
                        kind="html", raw=article.raw, author=article.author, date=article.date,
                        flags=article.flags)

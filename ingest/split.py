@@ -19,7 +19,7 @@ PARAGRAPH_CLOSE_SHARE = 0.5
 #: A last passage smaller than this share of the target joins the one before it.
 TAIL_MERGE_SHARE = 0.25
 #: Words with a period that does not end a sentence.
-ABBREVIATIONS = frozenset("mr mrs ms dr prof sr jr st vs etc e.g i.e no fig inc ltd co corp jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k".split())
+ABBREVIATIONS = frozenset("mr mrs ms dr prof sr jr st vs etc e.g i.e a.m p.m no fig inc ltd co corp jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k".split())
 
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -117,6 +117,7 @@ def split(article: Article, *, target_tokens: int = TARGET_TOKENS, max_tokens: i
     Every passage satisfies ``passage.text == article.text[passage.start:passage.end]``.
     """
     count = count_tokens or estimate_tokens
+    target_tokens = min(target_tokens, max_tokens)
     text = article.text
     groups: list[list[int]] = []  # [start, end, tokens]
     for s_start, s_end, new_para in sentence_spans(text):

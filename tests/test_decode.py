@@ -1,0 +1,35 @@
+"""Bytes to text in the encodings Chinese and English pages use."""
+from __future__ import annotations
+
+import pytest
+
+from ingest.decode import declared_charset, decode
+
+ZH_HANS = "私域流量运营的核心是用户关系，而不是一次性的交易。今天我们聊聊社群的留存。"
+ZH_HANT = "私域流量運營的核心是用戶關係，而不是一次性的交易。今天我們聊聊社群的留存。"
+
+
+@pytest.mark.parametrize("text, codec", [(ZH_HANS, "gbk"), (ZH_HANS, "gb18030"), (ZH_HANT, "big5"), (ZH_HANS, "utf-8")])
+def test_undeclared_chinese_encodings_are_detected(text, codec):
+    assert decode((text * 3).encode(codec)) == text * 3
+
+
+def test_utf8_bom_is_removed():
+    assert decode("\ufeffhello 运营".encode("utf-8")) == "hello 运营"
+
+
+def test_meta_charset_gb2312_is_read_as_gb18030():
+    # 𠮷 exists in GB18030 but not GB2312: pages that say gb2312 often contain such characters.
+    html = '<html><head><meta charset="gb2312"></head><body>运营 𠮷</body></html>'
+    assert "运营 𠮷" in decode(html.encode("gb18030"))
+    assert declared_charset(b'<meta http-equiv="Content-Type" content="text/html; charset=GBK">') == "gb18030"
+
+
+def test_http_header_wins_over_meta():
+    data = '<meta charset="utf-8"><p>運營</p>'.encode("big5")
+    assert "運營" in decode(data, content_type="text/html; charset=big5")
+
+
+def test_invalid_bytes_become_replacement_characters_not_errors():
+    text = decode("运营".encode("utf-8") + b"\xff\xfe\xfa" + "工作".encode("utf-8"))
+    assert "运营" in text or "工作" in text

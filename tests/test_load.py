@@ -1,0 +1,120 @@
+"""load / extract_html / discover on real files and a real local web server."""
+from __future__ import annotations
+
+import http.server
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from ingest import EmptyArticle, FetchError, IngestError, UnsupportedSource, discover, extract_html, load
+
+from .conftest import SEEDS
+
+BODY_EN = " ".join(
+    f"Sentence {i} of the article explains how an event team sets goals, books speakers and measures turnout."
+    for i in range(12))
+BODY_ZH = "".join(f"第{i}句:活动运营要先确定目标,再邀请嘉宾,最后复盘报名和到场的数据。" for i in range(12))
+
+PAGE = f"""<!doctype html><html><head><meta charset="{{charset}}"><title>{{title}} | Site</title>
+<meta name="author" content="Lin Yi"><meta property="article:published_time" content="2023-05-04"></head>
+<body><nav><a href="/">Home</a> <a href="/about">About</a></nav>
+<article><h1>{{title}}</h1><p>{{body}}</p><p>{{body}}</p></article>
+<aside><h3>Related</h3><ul><li><a href="/a">Other post one</a></li><li><a href="/b">Other post two</a></li></ul></aside>
+<footer>© 2023 Site. All rights reserved.</footer></body></html>"""
+
+
+def page(title, body, charset="utf-8"):
+    return PAGE.format(charset=charset, title=title, body=body)
+
+
+def test_text_file(tmp_path):
+    article = load(SEEDS["001"])
+    assert article.title == "Operations = miscellaneous tasks? 90% of operators are going astray!"
+    assert article.kind == "text" and article.source == str(SEEDS["001"].resolve())
+    assert not article.text.startswith("Operations =")  # the title is not repeated in the body
+
+
+def test_html_bytes_in_gbk_keep_metadata_and_drop_chrome():
+    # Declared GBK, written in GB18030 (© is not in GBK): as many real pages are.
+    html = page("活动运营的复盘方法", BODY_ZH, charset="gbk").encode("gb18030")
+    article = extract_html(html, url="https://example.cn/post/1")
+    assert article.title.startswith("活动运营的复盘方法")
+    assert article.lang == "zh-Hans" and article.kind == "html"
+    assert article.author == "Lin Yi" and article.date == "2023-05-04"
+    assert "第3句" in article.text and "Other post one" not in article.text and "All rights reserved" not in article.text
+
+
+def test_html_file_and_markdown_file(tmp_path):
+    (tmp_path / "a.html").write_text(page("Event ops", BODY_EN), encoding="utf-8")
+    (tmp_path / "b.md").write_text(f"# 活动运营\n\n{BODY_ZH}\n", encoding="utf-8")
+    html, md = load(tmp_path / "a.html"), load(tmp_path / "b.md")
+    assert html.title == "Event ops" and html.lang == "en" and "Sentence 11" in html.text
+    assert md.title == "活动运营" and md.lang == "zh-Hans" and not md.text.startswith("#")
+
+
+@pytest.mark.parametrize("name, content, error, message", [
+    ("empty.txt", b"", EmptyArticle, "no article text"),
+    ("blank.md", b"\n\n   \n", EmptyArticle, "no article text"),
+    ("data.bin.txt", b"\x00\x01\x02\x03" * 100, UnsupportedSource, "binary"),
+    ("paper.pdf", b"%PDF-1.4", UnsupportedSource, "unsupported file type '.pdf'"),
+    ("nav.html", b"<html><body><nav><a href='/'>Home</a></nav></body></html>", EmptyArticle, "no article text"),
+])
+def test_bad_files_raise_errors_naming_them(tmp_path, name, content, error, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(error, match=message) as info:
+        load(path)
+    assert name in str(info.value)
+
+
+def test_missing_path_and_directory(tmp_path):
+    with pytest.raises(IngestError, match="no such file"):
+        load(tmp_path / "nope.txt")
+    with pytest.raises(IngestError, match="is a directory"):
+        load(tmp_path)
+
+
+def test_discover_expands_directories_in_order(tmp_path):
+    (tmp_path / "sub").mkdir()
+    for name in ("b.txt", "a.md", "sub/c.html", ".hidden.txt", "image.png"):
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    found = [Path(p).relative_to(tmp_path).as_posix() for p in discover([tmp_path])]
+    assert found == ["a.md", "b.txt", "sub/c.html"]
+    assert discover(["https://example.com/x"]) == ["https://example.com/x"]
+    with pytest.raises(IngestError, match="missing"):
+        discover([tmp_path / "missing"])
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A real HTTP server on loopback serving tmp_path."""
+    handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path))  # noqa: E731
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", tmp_path
+    httpd.shutdown()
+
+
+def test_url_is_fetched_and_extracted(server):
+    base, root = server
+    (root / "post.html").write_bytes(page("Webinar checklist", BODY_EN).encode("utf-8"))
+    (root / "notes.txt").write_text("Title line\n\n" + BODY_EN, encoding="utf-8")
+    article = load(f"{base}/post.html")
+    assert article.title == "Webinar checklist" and article.source == f"{base}/post.html" and article.kind == "html"
+    text = load(f"{base}/notes.txt")
+    assert text.title == "Title line" and text.kind == "text"
+
+
+def test_url_errors_name_the_url(server):
+    base, root = server
+    (root / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(64))
+    with pytest.raises(FetchError, match="404") as info:
+        load(f"{base}/missing.html")
+    assert f"{base}/missing.html" in str(info.value)
+    with pytest.raises(FetchError, match="not a web page"):
+        load(f"{base}/image.png")
+    with pytest.raises(FetchError, match="could not fetch"):
+        load("http://127.0.0.1:9/nothing-listens-here")

@@ -1,0 +1,72 @@
+"""Passage splitting: whole sentences, exact offsets, token limits, both languages."""
+from __future__ import annotations
+
+import pytest
+
+from ingest import Article, load, split
+from ingest.split import TARGET_TOKENS, estimate_tokens, sentence_spans
+
+from .conftest import SEEDS
+
+
+def sentences(text):
+    return [text[s:e] for s, e, _ in sentence_spans(text)]
+
+
+def test_english_sentences_respect_abbreviations_and_decimals():
+    text = "Dr. Li met Mr. Wang at 3.5 p.m. today. They talked about growth! Did it work? Yes."
+    assert sentences(text) == ["Dr. Li met Mr. Wang at 3.5 p.m. today.", "They talked about growth!", "Did it work?", "Yes."]
+
+
+def test_chinese_sentences_end_at_full_width_marks_and_keep_quotes():
+    text = "他说:“运营是什么?”我不知道。真的吗!好吧;继续"
+    assert sentences(text) == ["他说:“运营是什么?”", "我不知道。", "真的吗!", "好吧;继续"]  # ASCII ; is a clause mark
+
+
+def test_paragraph_breaks_are_sentence_breaks():
+    spans = list(sentence_spans("First line without a stop\nSecond line."))
+    assert [(s, e, p) for s, e, p in spans] == [(0, 25, True), (26, 38, True)]
+
+
+@pytest.mark.parametrize("name", sorted(SEEDS))
+def test_seed_passages_are_exact_whole_sentences_within_limits(name):
+    article = load(SEEDS[name])
+    passages = split(article)
+    assert passages and [p.seq for p in passages] == list(range(len(passages)))
+    boundaries = {e for _, e, _ in sentence_spans(article.text)}
+    for p in passages:
+        assert article.text[p.start:p.end] == p.text
+        assert p.end in boundaries  # no sentence cut: every passage ends where a sentence does
+        assert estimate_tokens(p.text) <= 500
+        assert p.lang == article.lang
+    covered = "".join(p.text for p in passages).replace("\n", "").replace(" ", "")
+    assert covered == article.text.replace("\n", "").replace(" ", "")  # nothing lost between passages
+    sizes = [estimate_tokens(p.text) for p in passages]
+    assert max(sizes) <= 2 * TARGET_TOKENS
+
+
+def test_a_sentence_longer_than_the_limit_is_cut_at_clauses_then_characters():
+    long_zh = "，".join(["运营需要长期投入资源"] * 80) + "。"
+    article = Article(text=long_zh, title="t", lang="zh-Hans")
+    passages = split(article, max_tokens=60)
+    assert len(passages) > 1
+    assert all(estimate_tokens(p.text) <= 60 for p in passages)
+    assert "".join(p.text for p in passages) == long_zh
+    no_marks = "运" * 400
+    passages = split(Article(text=no_marks, title="t", lang="zh-Hans"), max_tokens=50)
+    assert all(estimate_tokens(p.text) <= 50 for p in passages) and "".join(p.text for p in passages) == no_marks
+
+
+def test_counter_from_the_encoder_is_used():
+    article = load(SEEDS["000"])
+    few = split(article, count_tokens=lambda s: len(s.split()) * 10)  # a counter that sees long texts
+    many = split(article)
+    assert len(few) > len(many)
+
+
+def test_mixed_article_passages_are_tagged_per_passage():
+    en = "Operations teams measure retention every week and report it to the whole company. " * 6
+    zh = "运营团队每周都要衡量留存率，并向整个公司汇报结果，这样大家才知道产品是否真的变好了。" * 6
+    article = Article(text=en.strip() + "\n\n" + zh, title="mixed", lang="en")
+    langs = {p.lang for p in split(article)}
+    assert langs == {"en", "zh-Hans"}
