@@ -59,8 +59,9 @@ def add(sources: tuple[str, ...], kb_dir: str, model: str | None) -> None:
                 failures += 1
                 continue
             info = result.article
-            verb = "added" if result.new else "unchanged"
-            click.echo(f"[{n}/{len(files)}] {verb} {info.id} {info.lang} {info.passages} passages  {info.title}")
+            note = "  (a copy of this article from another source)" if result.status == "duplicate" else ""
+            click.echo(f"[{n}/{len(files)}] {result.status} {info.id} {info.lang} {info.passages} passages  "
+                       f"{info.title}{note}")
     if failures:
         click.echo(f"{failures} source(s) failed", err=True)
         sys.exit(1)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 import ingest
-from ingest import Article
+from ingest import Article, fingerprint
 
 from . import lexical
 from .centering import Centering
@@ -119,15 +119,21 @@ class KnowledgeBase:
         """Add an article that is already cleaned (see :func:`ingest.load`)."""
         with self._lock:
             if self._store.has_article(article.id):
-                return Added(self._info(article.id), new=False)
+                self._store.add_source(article.id, article.source)
+                return Added(self._info(article.id), "unchanged")
+            signature = fingerprint.minhash(article.text)
+            copy_of = self._store.near_duplicate(signature)
+            if copy_of is not None:
+                self._store.add_source(copy_of, article.source)
+                return Added(self._info(copy_of), "duplicate")
             passages = ingest.split(article, max_tokens=self.encoder.max_tokens,
                                     count_tokens=self.encoder.count_tokens)
             vectors = self.encoder.encode_passages([p.text for p in passages])
             terms = [lexical.terms(p.text) for p in passages]
             index = self._current_vectors()
-            pids = self._store.insert(article, passages, vectors, terms)
+            pids = self._store.insert(article, passages, vectors, terms, signature)
             self._after_change(index, add=(pids, vectors, [p.lang for p in passages]))
-            return Added(self._info(article.id), new=True)
+            return Added(self._info(article.id), "added")
 
     def remove(self, article_id: str) -> ArticleInfo:
         """Remove an article and its passages; returns what was removed."""

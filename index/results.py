@@ -42,7 +42,16 @@ class Answer:
 
 @dataclass(frozen=True)
 class Added:
-    """The result of adding one article; ``new`` is False when the same content was already there."""
+    """The result of adding one article.
+
+    ``status`` is ``"added"``; ``"unchanged"`` when the same content was there already; or
+    ``"duplicate"`` when a near-duplicate copy (the same post from another site) was: then
+    nothing is indexed and ``article`` is the stored copy, with this source in ``also_from``.
+    """
 
     article: ArticleInfo
-    new: bool
+    status: str
+
+    @property
+    def new(self) -> bool:
+        return self.status == "added"

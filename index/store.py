@@ -15,7 +15,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from ingest import Article, Passage
+from ingest import Article, Passage, fingerprint
 
 from .errors import CorruptIndex
 
@@ -27,7 +27,16 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS articles (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT, lang TEXT NOT NULL, kind TEXT NOT NULL,
     text TEXT NOT NULL, raw TEXT NOT NULL, author TEXT, date TEXT, flags TEXT NOT NULL,
-    added REAL NOT NULL);
+    added REAL NOT NULL, signature BLOB NOT NULL);
+-- Other places the same article (or a near-duplicate copy of it) was added from.
+CREATE TABLE IF NOT EXISTS sources (
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE, source TEXT NOT NULL,
+    PRIMARY KEY (article_id, source));
+-- MinHash band keys, to find near-duplicate candidates without comparing every article.
+CREATE TABLE IF NOT EXISTS bands (
+    key INTEGER NOT NULL, article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE);
+CREATE INDEX IF NOT EXISTS bands_by_key ON bands(key);
+CREATE INDEX IF NOT EXISTS bands_by_article ON bands(article_id);
 CREATE TABLE IF NOT EXISTS passages (
     pid INTEGER PRIMARY KEY AUTOINCREMENT,
     article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
@@ -51,6 +60,8 @@ class ArticleInfo:
     passages: int
     added: float
     flags: tuple[str, ...] = ()
+    #: Other sources the same content was added from (syndicated copies), besides ``source``.
+    also_from: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -105,15 +116,19 @@ class Store:
         return self._db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is not None
 
     def insert(self, article: Article, passages: list[Passage], vectors: np.ndarray,
-               passage_terms: list[list[str]]) -> list[int]:
-        """Store an article with its passages, vectors and terms in one transaction; the new pids."""
+               passage_terms: list[list[str]], signature: np.ndarray) -> list[int]:
+        """Store an article with its passages, vectors, terms and MinHash signature in one
+        transaction; returns the new pids."""
         pids: list[int] = []
         with self._transaction():
             self._db.execute(
-                "INSERT INTO articles(id, title, source, lang, kind, text, raw, author, date, flags, added) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO articles(id, title, source, lang, kind, text, raw, author, date, flags, added, signature) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (article.id, article.title, article.source, article.lang, article.kind, article.text, article.raw,
-                 article.author, article.date, json.dumps(list(article.flags)), time.time()))
+                 article.author, article.date, json.dumps(list(article.flags)), time.time(),
+                 np.asarray(signature, dtype=np.uint32).tobytes()))
+            self._db.executemany("INSERT INTO bands(key, article_id) VALUES (?, ?)",
+                                 [(key, article.id) for key in fingerprint.bands(signature)])
             for passage, vector, words in zip(passages, vectors, passage_terms, strict=True):
                 cursor = self._db.execute(
                     'INSERT INTO passages(article_id, seq, start, "end", lang, vector) VALUES (?, ?, ?, ?, ?, ?)',
@@ -124,12 +139,41 @@ class Store:
             self._bump()
         return pids
 
+    def add_source(self, article_id: str, source: str | None) -> bool:
+        """Record another source of an article; False if it was known already."""
+        if not source:
+            return False
+        with self._transaction():
+            primary = self._db.execute("SELECT source FROM articles WHERE id = ?", (article_id,)).fetchone()
+            if primary is None or primary[0] == source:
+                return False
+            cursor = self._db.execute("INSERT OR IGNORE INTO sources(article_id, source) VALUES (?, ?)",
+                                      (article_id, source))
+            if cursor.rowcount:
+                self._bump()
+            return bool(cursor.rowcount)
+
+    def near_duplicate(self, signature: np.ndarray) -> str | None:
+        """The stored article most similar to ``signature``, if it is a near-duplicate."""
+        keys = fingerprint.bands(signature)
+        candidates = self._db.execute(
+            f"SELECT DISTINCT a.id, a.signature FROM bands b JOIN articles a ON a.id = b.article_id "
+            f"WHERE b.key IN ({','.join('?' * len(keys))})", keys).fetchall()
+        best, best_id = 0.0, None
+        for article_id, blob in candidates:
+            score = fingerprint.similarity(signature, np.frombuffer(blob, dtype=np.uint32))
+            if score > best:
+                best, best_id = score, article_id
+        return best_id if best >= fingerprint.NEAR_DUPLICATE_JACCARD else None
+
     def delete(self, article_id: str) -> list[int]:
         """Remove an article, its passages and terms; the pids that went."""
         with self._transaction():
             pids = [r[0] for r in self._db.execute("SELECT pid FROM passages WHERE article_id = ?", (article_id,))]
             self._db.executemany("DELETE FROM lexicon WHERE rowid = ?", [(p,) for p in pids])
             self._db.execute("DELETE FROM passages WHERE article_id = ?", (article_id,))
+            self._db.execute("DELETE FROM sources WHERE article_id = ?", (article_id,))
+            self._db.execute("DELETE FROM bands WHERE article_id = ?", (article_id,))
             self._db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
             self._bump()
         return pids
@@ -139,10 +183,15 @@ class Store:
 
     # --- reads ----------------------------------------------------------------------------
     def articles(self) -> list[ArticleInfo]:
+        also: dict[str, list[str]] = {}
+        for article_id, source in self._db.execute("SELECT article_id, source FROM sources ORDER BY rowid"):
+            also.setdefault(article_id, []).append(source)
         rows = self._db.execute(
-            "SELECT a.id, a.title, a.source, a.lang, a.kind, length(a.text), count(p.pid), a.added, a.flags "
-            "FROM articles a LEFT JOIN passages p ON p.article_id = a.id GROUP BY a.id ORDER BY a.added, a.id")
-        return [ArticleInfo(*row[:8], flags=tuple(json.loads(row[8]))) for row in rows]
+            "SELECT a.id, a.title, a.source, a.lang, a.kind, length(a.text), "
+            "(SELECT count(*) FROM passages p WHERE p.article_id = a.id), a.added, a.flags "
+            "FROM articles a ORDER BY a.added, a.id")
+        return [ArticleInfo(*row[:8], flags=tuple(json.loads(row[8])), also_from=tuple(also.get(row[0], ())))
+                for row in rows]
 
     def article(self, article_id: str) -> tuple[ArticleInfo, str, str] | None:
         """Info, cleaned text and raw text of one article."""

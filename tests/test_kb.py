@@ -138,3 +138,17 @@ def test_vectors_in_faiss_match_the_store(fake_kb):
     pids, _, _ = fake_kb._store.vectors()
     assert len(index) == len(pids)
     assert sorted(np.asarray(pids).tolist()) == sorted(r.pid for r in fake_kb._store.passages())
+
+
+def test_a_syndicated_copy_is_recorded_not_indexed(fake_kb, tmp_path):
+    original = fake_kb.add(SEEDS["003"]).article
+    copy = tmp_path / "copy-from-another-site.txt"
+    text = SEEDS["003"].read_text(encoding="utf-8")
+    copy.write_text("Source: another site\n\n" + text.replace("helpless", "powerless"), encoding="utf-8")
+    result = fake_kb.add(copy)
+    assert result.status == "duplicate" and not result.new
+    assert result.article.id == original.id
+    assert result.article.also_from == (str(copy.resolve()),)
+    assert len(fake_kb.articles()) == 1 and len(fake_kb.passages()) == original.passages
+    assert fake_kb.add(copy).article.also_from == (str(copy.resolve()),)  # recorded once
+    assert fake_kb.add(SEEDS["001"]).status == "added"

@@ -1,0 +1,26 @@
+import itertools
+
+import opencc
+
+from ingest import load
+from ingest.fingerprint import NEAR_DUPLICATE_JACCARD, bands, minhash, similarity
+
+from .conftest import SEEDS
+
+
+def test_copies_are_near_duplicates_and_different_articles_are_not():
+    texts = [load(p).text for p in SEEDS.values()]
+    sigs = [minhash(t) for t in texts]
+    assert all(similarity(a, b) < 0.3 for a, b in itertools.combinations(sigs, 2))
+    body = texts[0]
+    copy = "Reposted from another site.\n" + body[: len(body) // 2] + " One more line. " + body[len(body) // 2: -200]
+    assert similarity(minhash(body), minhash(copy)) >= NEAR_DUPLICATE_JACCARD
+    simplified = opencc.OpenCC("t2s").convert(texts[2])
+    assert similarity(minhash(texts[2]), minhash(simplified)) >= NEAR_DUPLICATE_JACCARD
+
+
+def test_signatures_are_stable_and_banded():
+    sig = minhash("同一篇文章 the same text")
+    assert (sig == minhash("同一篇文章 the same text")).all() and len(sig) == 64
+    assert bands(sig) == bands(minhash("同一篇文章 the same text")) and len(set(bands(sig))) == 16
+    assert len(minhash("")) == 64  # short and empty texts do not fail
