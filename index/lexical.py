@@ -5,9 +5,14 @@ one term and jieba (whose dictionary is simplified) segments both scripts alike.
 """
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from functools import lru_cache
+
+import numpy as np
+
+from .centering import group
 
 #: English words too common to help ranking. Short on purpose: BM25's idf already
 #: discounts frequent words; this only drops the ones that match nearly every passage.
@@ -54,19 +59,100 @@ def terms(text: str) -> list[str]:
     out: list[str] = []
     position = 0
     for run in _CJK_RUN.finditer(text):
-        out.extend(_latin_terms(text[position:run.start()]))
+        out.extend(english_terms(text[position:run.start()]))
         out.extend(w for w in _jieba().cut_for_search(run.group()) if w.strip())
         position = run.end()
-    out.extend(_latin_terms(text[position:]))
+    out.extend(english_terms(text[position:]))
     return out
 
 
-def _latin_terms(text: str) -> list[str]:
+def english_terms(text: str) -> list[str]:
+    """Stems of the Latin-script words of lower-cased ``text``, stopwords dropped."""
     words = [w.replace("’", "'").split("'")[0] for w in _LATIN.findall(text)]
-    return _stemmer().stemWords([w for w in words if w not in STOPWORDS])
+    return [_stem(w) for w in words if w not in STOPWORDS]
 
 
-def fts_query(query_terms: list[str]) -> str:
-    """An FTS5 MATCH expression that matches any of the terms (BM25 ranks the matches)."""
-    unique = dict.fromkeys(t.replace('"', '""') for t in query_terms)
-    return " OR ".join(f'"{t}"' for t in unique)
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return _stemmer().stemWord(word)
+
+
+#: BM25 constants: FTS5's defaults, Robertson's usual values.
+K1 = 1.2
+B = 0.75
+
+
+class LexicalScorer:
+    """BM25 over the store's lexicon, where a query "term" may be a synonym set.
+
+    A set (a word and its translations) counts as one term, as in Pirkola's structured
+    queries: term frequencies are summed over its members and its document frequency is the
+    number of passages holding any member. Without sets this is FTS5's ``bm25()``.
+
+    Scores are divided by the query's idf mass (the sum of its sets' idf, a set absent from
+    the base counting with the largest possible idf), which puts them on a 0-to-about-1 scale
+    comparable across queries and with the cosine of the dense ranking.
+    """
+
+    def __init__(self, store) -> None:
+        self._store = store
+        self._generation = -1
+        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def _refresh(self) -> None:
+        generation = self._store.generation
+        if generation == self._generation:
+            return
+        self._pids, lengths, langs = self._store.passage_table()
+        self._norm = K1 * (1 - B + B * lengths / max(float(lengths.mean()) if len(lengths) else 1.0, 1.0))
+        self._groups = np.array([group(lang) for lang in langs])
+        self._postings = {}
+        self._generation = generation
+
+    def _term(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """Row numbers (into this generation's passage table) holding ``term``, and term frequencies."""
+        if term not in self._postings:
+            pids, tfs = self._store.postings(term)
+            rows = np.searchsorted(self._pids, pids)
+            keep = (rows < len(self._pids)) & (self._pids[np.minimum(rows, len(self._pids) - 1)] == pids)
+            self._postings[term] = (rows[keep], tfs[keep])
+        return self._postings[term]
+
+    def bm25(self, sets: list[list[str]]) -> tuple[np.ndarray, float]:
+        """BM25 of every passage (by row) for a structured query, and the query's idf mass."""
+        n = len(self._pids)
+        scores = np.zeros(n, dtype=np.float32)
+        mass = 0.0
+        max_idf = math.log((n + 0.5) / 0.5) if n else 1.0
+        for members in sets:
+            parts = [self._term(t) for t in members]
+            rows = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
+            if not len(rows):
+                mass += max_idf
+                continue
+            tf = np.bincount(rows, weights=np.concatenate([p[1] for p in parts]), minlength=n).astype(np.float32)
+            df = int(np.count_nonzero(tf))
+            idf = max(math.log((n - df + 0.5) / (df + 0.5)), 1e-6)
+            mass += idf
+            scores += idf * tf * (K1 + 1) / (tf + self._norm)
+        return scores, mass
+
+    def score(self, query: str, query_group: str, bridge) -> dict[int, float]:
+        """Lexical relevance of each matching passage (pid -> score), on the 0-1 scale.
+
+        Passages in the query's own language group are scored on the query's own words;
+        the others on synonym sets of each word with its translations (``bridge``), plus the
+        translations of adjacent English word pairs ("front line" -> 一线).
+        """
+        self._refresh()
+        words = list(dict.fromkeys(terms(query)))
+        if not words or not len(self._pids):
+            return {}
+        own, own_mass = self.bm25([[w] for w in words])
+        sets = [[w, *bridge.translations(w)] for w in words]
+        sets += [list(p) for a, b in zip(words, words[1:]) if (p := bridge.phrase(a, b))]
+        other, other_mass = self.bm25(sets)
+        mine = self._groups == query_group
+        combined = np.where(mine, own / own_mass, other / other_mass)
+        rows = np.flatnonzero(combined > 0)
+        return {int(self._pids[r]): float(combined[r]) for r in rows}

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Callable
 
 import ingest
 
+from .lexical import LexicalScorer
 from .store import Store
 
 if TYPE_CHECKING:
@@ -18,10 +19,13 @@ def rebuild(kb: "KnowledgeBase", model: str | None, progress: Callable[[int, int
     target = kb.path.with_name(kb.path.name + ".rebuild")
     shutil.rmtree(target, ignore_errors=True)
     stored = list(kb._store.stored_articles())
+    also_from = {a.source: a.also_from for a in kb.articles()}
     fresh = KnowledgeBase.open(target, model=model or kb.encoder)
     try:
         for done, (raw, kind, source, _title, _author, _date) in enumerate(stored, 1):
-            fresh.add_article(ingest.parse(raw, kind, source=source))
+            added = fresh.add_article(ingest.parse(raw, kind, source=source))
+            for other in also_from.get(source, ()):
+                fresh._store.add_source(added.article.id, other)
             if progress:
                 progress(done, len(stored))
     except BaseException:
@@ -37,6 +41,7 @@ def rebuild(kb: "KnowledgeBase", model: str | None, progress: Callable[[int, int
         target.rename(kb.path)
         shutil.rmtree(old, ignore_errors=True)
         kb._store = Store(kb.path / STORE_FILE)
+        kb._lexical = LexicalScorer(kb._store)
         kb.encoder = fresh.encoder
         kb._vectors = None
         kb._vectors_generation = -1

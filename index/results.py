@@ -27,17 +27,30 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Quote:
+    """A sentence of an answer: ``article_text[start:end] == text``, cited as ``[citation]``."""
+
+    text: str
+    citation: int
+    article_id: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class Answer:
     """An extractive answer: sentences from the cited passages, each followed by ``[n]``.
 
-    ``citations[n - 1]`` is the passage marker ``[n]`` points to. When ``found`` is False
-    nothing in the knowledge base answers the question; ``text`` says so and ``citations``
-    holds the nearest passages.
+    ``citations[n - 1]`` is the passage marker ``[n]`` points to; markers are numbered in
+    order of first use. ``quotes`` are the answer's sentences with their offsets. When
+    ``found`` is False nothing in the knowledge base answers the question: ``text`` says so,
+    ``quotes`` is empty and ``citations`` holds the nearest passages.
     """
 
     text: str
     citations: list[Hit] = field(default_factory=list)
     found: bool = False
+    quotes: list[Quote] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -41,9 +41,12 @@ CREATE TABLE IF NOT EXISTS passages (
     pid INTEGER PRIMARY KEY AUTOINCREMENT,
     article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
     seq INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, lang TEXT NOT NULL,
-    vector BLOB NOT NULL);
+    nterms INTEGER NOT NULL, vector BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS passages_by_article ON passages(article_id, seq);
+-- Lexical terms of each passage (rowid = pid), already segmented and stemmed by lexical.terms.
 CREATE VIRTUAL TABLE IF NOT EXISTS lexicon USING fts5(terms, tokenize = 'unicode61 remove_diacritics 0');
+-- Postings (term, passage, position) and document frequencies, read for BM25 scoring.
+CREATE VIRTUAL TABLE IF NOT EXISTS lexicon_postings USING fts5vocab(lexicon, instance);
 """
 
 
@@ -131,8 +134,8 @@ class Store:
                                  [(key, article.id) for key in fingerprint.bands(signature)])
             for passage, vector, words in zip(passages, vectors, passage_terms, strict=True):
                 cursor = self._db.execute(
-                    'INSERT INTO passages(article_id, seq, start, "end", lang, vector) VALUES (?, ?, ?, ?, ?, ?)',
-                    (article.id, passage.seq, passage.start, passage.end, passage.lang,
+                    'INSERT INTO passages(article_id, seq, start, "end", lang, nterms, vector) VALUES (?, ?, ?, ?, ?, ?, ?)',
+                    (article.id, passage.seq, passage.start, passage.end, passage.lang, len(words),
                      np.asarray(vector, dtype=np.float32).tobytes()))
                 pids.append(cursor.lastrowid)
                 self._db.execute("INSERT INTO lexicon(rowid, terms) VALUES (?, ?)", (cursor.lastrowid, " ".join(words)))
@@ -233,13 +236,20 @@ class Store:
     def count_passages(self) -> int:
         return self._db.execute("SELECT count(*) FROM passages").fetchone()[0]
 
-    def lexical_search(self, match: str, limit: int) -> list[tuple[int, float]]:
-        """``(pid, score)`` best first; score is BM25 (higher is better)."""
-        if not match:
-            return []
-        rows = self._db.execute("SELECT rowid, -bm25(lexicon) FROM lexicon WHERE lexicon MATCH ? "
-                                "ORDER BY bm25(lexicon) LIMIT ?", (match, limit))
-        return [(int(r[0]), float(r[1])) for r in rows]
+    def postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """The pids of the passages holding ``term`` and how often each holds it."""
+        rows = self._db.execute("SELECT doc, count(*) FROM lexicon_postings WHERE term = ? GROUP BY doc",
+                                (term,)).fetchall()
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        table = np.array(rows, dtype=np.int64)
+        return table[:, 0], table[:, 1].astype(np.float32)
+
+    def passage_table(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """pids, their lengths in lexical terms, and their languages, by pid."""
+        rows = self._db.execute("SELECT pid, nterms, lang FROM passages ORDER BY pid").fetchall()
+        pids = np.array([r[0] for r in rows], dtype=np.int64)
+        return pids, np.array([r[1] for r in rows], dtype=np.float32), [r[2] for r in rows]
 
 
 class _Transaction:

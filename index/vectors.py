@@ -36,6 +36,13 @@ class VectorIndex:
         scores, ids = self._index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), min(k, len(self)))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i != -1]
 
+    def similarity(self, query: np.ndarray, ids: list[int]) -> np.ndarray:
+        """Inner products of one query with the stored vectors of ``ids``."""
+        if not ids:
+            return np.zeros(0, dtype=np.float32)
+        stored = np.vstack([self._index.reconstruct(int(i)) for i in ids])
+        return stored @ np.asarray(query, dtype=np.float32).reshape(-1)
+
     def save(self, path: Path) -> None:
         """Write atomically: a crash mid-write leaves the previous file intact."""
         tmp = path.with_name(path.name + ".tmp")

@@ -6,6 +6,7 @@ import pytest
 
 from index import EncoderError, EncoderMismatch, KnowledgeBase, NotFound
 from index.kb import VECTORS_FILE
+from index.lexical import terms
 
 from .conftest import SEEDS
 from .fakes import HashEncoder, OtherHashEncoder
@@ -48,7 +49,7 @@ def test_remove_deletes_passages_vectors_and_terms(fake_kb):
     hits = fake_kb.search("weekly event members", 5)
     assert hits and all(h.article_id == keep.id for h in hits)
     assert len(fake_kb._current_vectors()) == keep.passages
-    assert fake_kb._store.lexical_search('"weekly"', 5) == []
+    assert len(fake_kb._store.postings(terms("weekly")[0])[0]) == 0  # its terms left the lexicon
 
 
 def test_remove_unknown_id_names_it(fake_kb):
@@ -152,3 +153,5 @@ def test_a_syndicated_copy_is_recorded_not_indexed(fake_kb, tmp_path):
     assert len(fake_kb.articles()) == 1 and len(fake_kb.passages()) == original.passages
     assert fake_kb.add(copy).article.also_from == (str(copy.resolve()),)  # recorded once
     assert fake_kb.add(SEEDS["001"]).status == "added"
+    fake_kb.rebuild()
+    assert {a.id: a.also_from for a in fake_kb.articles()}[original.id] == (str(copy.resolve()),)

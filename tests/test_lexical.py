@@ -1,4 +1,6 @@
-from index.lexical import fts_query, terms
+import numpy as np
+
+from index.lexical import LexicalScorer, terms
 
 
 def test_traditional_and_simplified_give_the_same_terms():
@@ -12,6 +14,44 @@ def test_chinese_is_segmented_into_words_and_english_stemmed():
     assert "the" not in terms("the operators")
 
 
-def test_fts_query_quotes_and_deduplicates():
-    assert fts_query(['a"b', "运营", "运营"]) == '"a""b" OR "运营"'
-    assert fts_query([]) == ""
+class FakeStore:
+    """Postings of three passages: two English, one Chinese."""
+
+    generation = 1
+    docs = {1: ("en", ["oper", "grow", "oper"]), 2: ("en", ["salari", "low"]), 3: ("zh-Hans", ["运营", "工资", "低"])}
+
+    def passage_table(self):
+        pids = np.array(sorted(self.docs))
+        return pids, np.array([len(self.docs[p][1]) for p in pids], dtype=np.float32), [self.docs[p][0] for p in pids]
+
+    def postings(self, term):
+        rows = [(p, words.count(term)) for p, (_, words) in sorted(self.docs.items()) if term in words]
+        return np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=np.float32)
+
+
+class FakeBridge:
+    table = {"salari": ("工资",), "工资": ("salari",), "运营": ("oper",), "oper": ("运营",)}
+
+    def translations(self, term):
+        return self.table.get(term, ())
+
+    def phrase(self, a, b):
+        return ()
+
+
+def test_own_language_passages_match_words_and_others_match_translations():
+    scorer = LexicalScorer(FakeStore())
+    scores = scorer.score("salary", "en", FakeBridge())
+    assert set(scores) == {2, 3}  # the English passage by its word, the Chinese one by 工资
+    assert all(0 < s <= 1.5 for s in scores.values())
+    assert set(scorer.score("运营", "zh", FakeBridge())) == {1, 3}
+    assert scorer.score("quantum", "en", FakeBridge()) == {}
+
+
+def test_synonym_set_counts_as_one_term():
+    scorer = LexicalScorer(FakeStore())
+    scorer._refresh()
+    single, mass_single = scorer.bm25([["oper"]])
+    merged, mass_merged = scorer.bm25([["oper", "运营"]])
+    assert mass_merged < mass_single  # in more passages: lower idf
+    assert merged[2] > 0 and single[2] == 0  # row 2 is the Chinese passage
