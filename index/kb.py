@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import Iterable
 
 import numpy as np
 
@@ -182,8 +183,15 @@ class KnowledgeBase:
         return found[0]
 
     # --- searching ------------------------------------------------------------------------
-    def search(self, query: str, k: int = 5) -> list[Hit]:
+    def search(self, query: str, k: int = 5, *, langs: Iterable[str] | None = None,
+               sites: Iterable[str] | None = None) -> list[Hit]:
         """The ``k`` passages most relevant to ``query`` (any language), best first.
+
+        Args:
+            query: the question or keywords, in any language.
+            k: how many passages (default 5).
+            langs: only passages in these languages (``"en"``, ``"zh-Hans"``...); None: all.
+            sites: only articles from these sites (``ArticleInfo.site``); None: all.
 
         ``Hit.score`` = dense + ``LEXICAL_WEIGHT`` x lexical, where dense is the cosine of
         language-centred vectors (``Hit.similarity``) and lexical is BM25 on the query's
@@ -195,10 +203,14 @@ class KnowledgeBase:
             return []
         with self._lock:
             vectors = self._current_vectors()
+            allowed = self._allowed(langs, sites)
             lang = ingest.detect_language(query)
             qvec = self._centering.query(self.encoder.encode_queries([query])[0], lang)
-            dense = dict(vectors.search(qvec, CANDIDATES))
+            dense = dict(vectors.search(qvec, CANDIDATES, allowed))
             lexical_scores = self._lexical.score(query, group(lang), bridge())
+            if allowed is not None:
+                keep = set(allowed.tolist())
+                lexical_scores = {pid: s for pid, s in lexical_scores.items() if pid in keep}
             best_lexical = sorted(lexical_scores, key=lexical_scores.get, reverse=True)[:CANDIDATES]
             missing = [pid for pid in best_lexical if pid not in dense]
             dense.update(zip(missing, vectors.similarity(qvec, missing).tolist()))
@@ -207,6 +219,12 @@ class KnowledgeBase:
             return [Hit(r.passage.text, fused[r.pid], r.passage.article_id, r.title, r.source, r.passage.lang,
                         r.passage.start, r.passage.end, dense[r.pid])
                     for r in self._store.passages(top)]
+
+    def _allowed(self, langs: Iterable[str] | None, sites: Iterable[str] | None) -> np.ndarray | None:
+        if langs is None and sites is None:
+            return None
+        ids = None if sites is None else [a.id for a in self.articles() if a.site in set(sites)]
+        return self._store.pids_where(None if langs is None else list(langs), ids)
 
     def ask(self, question: str, k: int = 5) -> Answer:
         """An extractive answer to ``question`` with numbered citations (see :class:`Answer`)."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .store import ArticleInfo
+from .store import ArticleInfo, site_of
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,11 @@ class Hit:
     start: int
     end: int
     similarity: float = 0.0
+
+    @property
+    def site(self) -> str:
+        """The host of ``source`` if it is a URL, else ``"file"``."""
+        return site_of(self.source)
 
 
 @dataclass(frozen=True)

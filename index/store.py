@@ -11,6 +11,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Iterable, Iterator
 
 import numpy as np
@@ -65,6 +66,16 @@ class ArticleInfo:
     flags: tuple[str, ...] = ()
     #: Other sources the same content was added from (syndicated copies), besides ``source``.
     also_from: tuple[str, ...] = ()
+
+    @property
+    def site(self) -> str:
+        """The host of the article's URL (``www.`` dropped), or ``"file"`` for files and text."""
+        return site_of(self.source)
+
+
+def site_of(source: str | None) -> str:
+    host = urlsplit(source).hostname if source and "://" in source else None
+    return host[4:] if host and host.startswith("www.") else host or "file"
 
 
 @dataclass(frozen=True)
@@ -244,6 +255,15 @@ class Store:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         table = np.array(rows, dtype=np.int64)
         return table[:, 0], table[:, 1].astype(np.float32)
+
+    def pids_where(self, langs: list[str] | None, article_ids: list[str] | None) -> np.ndarray:
+        """pids of the passages in one of ``langs`` and one of ``article_ids`` (None: any)."""
+        sql, args = "SELECT pid FROM passages WHERE 1", []
+        for column, values in (("lang", langs), ("article_id", article_ids)):
+            if values is not None:
+                sql += f" AND {column} IN ({','.join('?' * len(values))})"
+                args += list(values)
+        return np.array([r[0] for r in self._db.execute(sql, args)], dtype=np.int64)
 
     def passage_table(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """pids, their lengths in lexical terms, and their languages, by pid."""

@@ -29,11 +29,16 @@ class VectorIndex:
         if len(ids):
             self._index.remove_ids(np.asarray(ids, dtype=np.int64))
 
-    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """``(id, cosine)`` of the ``k`` nearest vectors to one query, best first."""
-        if len(self) == 0 or k <= 0:
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """``(id, cosine)`` of the ``k`` nearest vectors to one query, best first; only ids in
+        ``allowed`` if it is given."""
+        if len(self) == 0 or k <= 0 or (allowed is not None and not len(allowed)):
             return []
-        scores, ids = self._index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), min(k, len(self)))
+        params = None
+        if allowed is not None:
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64)))
+        query = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+        scores, ids = self._index.search(query, min(k, len(self)), params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i != -1]
 
     def similarity(self, query: np.ndarray, ids: list[int]) -> np.ndarray:

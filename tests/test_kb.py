@@ -155,3 +155,14 @@ def test_a_syndicated_copy_is_recorded_not_indexed(fake_kb, tmp_path):
     assert fake_kb.add(SEEDS["001"]).status == "added"
     fake_kb.rebuild()
     assert {a.id: a.also_from for a in fake_kb.articles()}[original.id] == (str(copy.resolve()),)
+
+
+def test_search_filters_by_language_and_site(fake_kb):
+    fake_kb.add_text(EN, title="Community", source="https://www.example.com/community")
+    fake_kb.add_text(ZH, title="社群", source="https://blog.example.cn/p/1")
+    fake_kb.add(SEEDS["000"])
+    assert {a.site for a in fake_kb.articles()} == {"example.com", "blog.example.cn", "file"}
+    assert {h.lang for h in fake_kb.search("members 社群 operators", 10, langs=["zh-Hans"])} == {"zh-Hans"}
+    only_site = fake_kb.search("members 社群 operators", 10, sites=["example.com"])
+    assert only_site and {h.site for h in only_site} == {"example.com"}
+    assert fake_kb.search("members", 5, langs=["fr"]) == []
