@@ -1,7 +1,8 @@
-"""Streamlit app: ask the knowledge base in English or Chinese, read cited excerpts.
+"""Streamlit app: ask the knowledge base in English or Chinese, read cited excerpts, add articles.
 
 Run with ``streamlit run app.py``. The knowledge base lives in ``$KB_DIR`` (default ``./kb``);
-on first start it is built from ``corpus/``. This file only calls the public API of ``index``.
+on first start it is built from ``corpus/``. This file only calls the public API of ``index``
+and renders; document text is untrusted and never reaches the page as HTML or markdown.
 """
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import os
 import re
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
-from index import KnowledgeBase, discover
+from index import IngestError, KnowledgeBase, KnowledgeBaseError, discover, highlight_spans
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 EXAMPLES = [
@@ -21,9 +23,38 @@ EXAMPLES = [
     "小丽的工资为什么一直涨不上去?",
     "運營應該優先解決什麼問題?",
 ]
-# Characters that markdown, Streamlit's colour directives (:red[...]) and maths ($...$) give
-# meaning to. Document text is untrusted: every one is escaped before it reaches st.markdown.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$~:=])")
+UI = {
+    "en": {
+        "title": "Ops knowledge base", "caption": "{articles} articles, {passages} passages. Ask in English or "
+        "Chinese; answers quote articles in any language.", "question": "Question", "ask": "Ask",
+        "examples": "Try:", "filters": "Filters", "languages": "Languages", "sites": "Sites",
+        "sources": "Sources", "context": "Read in context", "no_answer": "No good answer",
+        "tab_ask": "Ask", "tab_library": "Library", "tab_overview": "Overview",
+        "add_url": "Add an article by URL", "add_url_button": "Add URL", "upload": "Or upload files (.txt, .md, .html)",
+        "add_files": "Add files", "added": "Added: {title}", "unchanged": "Already in the knowledge base: {title}",
+        "duplicate": "A copy of an article already here: {title}", "failed": "Could not add {error}",
+        "remove": "Remove", "removed": "Removed: {title}", "building": "Building the knowledge base from the "
+        "sample corpus…", "building_step": "Added {n} of {total}: {name}", "by_language": "By language",
+        "by_site": "By site", "articles": "articles", "passages": "passages", "history": "Earlier questions",
+        "empty": "The knowledge base is empty: add articles in the Library tab.",
+    },
+    "zh": {
+        "title": "运营知识库", "caption": "共 {articles} 篇文章、{passages} 个段落。可以用中文或英文提问,"
+        "答案会引用任何语言的文章。", "question": "问题", "ask": "提问", "examples": "试试:", "filters": "筛选",
+        "languages": "语言", "sites": "网站", "sources": "来源", "context": "查看上下文", "no_answer": "没有找到好的答案",
+        "tab_ask": "提问", "tab_library": "文章库", "tab_overview": "概览",
+        "add_url": "通过网址添加文章", "add_url_button": "添加网址", "upload": "或上传文件(.txt、.md、.html)",
+        "add_files": "添加文件", "added": "已添加:{title}", "unchanged": "已在知识库中:{title}",
+        "duplicate": "与已有文章重复:{title}", "failed": "无法添加 {error}", "remove": "删除",
+        "removed": "已删除:{title}", "building": "正在用示例文章建立知识库……", "building_step": "已添加 {n}/{total}:{name}",
+        "by_language": "按语言", "by_site": "按网站", "articles": "文章", "passages": "段落", "history": "之前的问题",
+        "empty": "知识库是空的:请在“文章库”中添加文章。",
+    },
+}
+LANGUAGE_NAMES = {"en": "English", "zh-Hans": "简体中文", "zh-Hant": "繁體中文"}
+# Characters that markdown, Streamlit's directives (:red[...]) and maths ($...$) give meaning
+# to. Every one is escaped in document text before it reaches st.markdown.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$~:=&])")
 
 
 def escape(text: str) -> str:
@@ -32,7 +63,40 @@ def escape(text: str) -> str:
 
 
 def safe_link(source: str | None) -> str | None:
-    return source if source and re.match(r"^https?://", source, re.IGNORECASE) else None
+    """Only http(s) URLs become links; ``)`` and spaces are percent-encoded so they cannot end it."""
+    if not source or not re.match(r"^https?://[^\s]+$", source, re.IGNORECASE):
+        return None
+    return source.replace("(", "%28").replace(")", "%29")
+
+
+def marked(text: str, question: str, cited: list[tuple[int, int]]) -> str:
+    """``text`` escaped, the cited sentences on a blue background and the question's words in bold.
+
+    A background directive marks sentences because markdown bold fails on Chinese: a closing
+    ``**`` after 。 and before a character is not a delimiter, so the sentence would show
+    asterisks. Bold words are safe: they start and end with a letter or a character.
+    """
+    terms = highlight_spans(text, question)
+
+    def highlighted(start: int, end: int) -> str:
+        out, position = [], start
+        for s, e in terms:
+            if s >= start and e <= end:
+                out += [escape(text[position:s]), f"**{escape(text[s:e])}**"]
+                position = e
+        return "".join(out) + escape(text[position:end])
+
+    out, position = [], 0
+    for start, end in sorted(cited):
+        if start < position or not text[start:end].strip():
+            continue
+        out += [highlighted(position, start), f":blue-background[{highlighted(start, end)}]"]
+        position = end
+    return "".join(out) + highlighted(position, len(text))
+
+
+def t(key: str, **values) -> str:
+    return UI[st.session_state.get("ui_lang", "en")][key].format(**values)
 
 
 @st.cache_resource(show_spinner=False)
@@ -43,49 +107,128 @@ def knowledge_base(path: str) -> KnowledgeBase:
 
 def build_from_corpus(kb: KnowledgeBase) -> None:
     sources = discover([CORPUS])
-    bar = st.progress(0.0, text="Building the knowledge base from the sample corpus…")
+    bar = st.progress(0.0, text=t("building"))
     for n, source in enumerate(sources, 1):
         kb.add(source)
-        bar.progress(n / len(sources), text=f"Added {n} of {len(sources)}: {Path(source).name}")
+        bar.progress(n / len(sources), text=t("building_step", n=n, total=len(sources), name=Path(source).name))
     kb.save()
     bar.empty()
 
 
-def show_answer(question: str, kb: KnowledgeBase) -> None:
-    answer = kb.ask(question)
-    st.markdown(f"**{escape(question)}**")
-    if answer.found:
-        st.markdown(escape(answer.text))
-    else:
-        st.info(answer.text)
+def ask_tab(kb: KnowledgeBase) -> None:
+    articles = kb.articles()
+    st.caption(t("caption", articles=len(articles), passages=sum(a.passages for a in articles)))
+    st.write(t("examples"))
+    columns = st.columns(3)
+    for n, example in enumerate(EXAMPLES):
+        if columns[n % 3].button(example, key=f"example-{n}", use_container_width=True):
+            st.session_state["question"] = example
+    with st.expander(t("filters")):
+        langs = st.multiselect(t("languages"), sorted({a.lang for a in articles}), key="filter_langs",
+                               format_func=lambda code: LANGUAGE_NAMES.get(code, code))
+        sites = st.multiselect(t("sites"), sorted({a.site for a in articles}), key="filter_sites")
+    question = st.text_input(t("question"), key="question")
+    st.button(t("ask"), key="ask", type="primary")
+    if question.strip():
+        show_answer(kb, question.strip(), langs or None, sites or None)
+        history = st.session_state.setdefault("history", [])
+        if question.strip() not in history:
+            history.insert(0, question.strip())
+    if st.session_state.get("history", [])[1:]:
+        with st.expander(t("history")):
+            for past in st.session_state["history"][1:10]:
+                st.text(past)
+
+
+def show_answer(kb: KnowledgeBase, question: str, langs, sites) -> None:
+    answer = kb.ask(question, langs=langs, sites=sites)
+    with st.container(key="answer"):
+        if answer.found:
+            st.markdown(escape(answer.text))
+        else:
+            st.info(answer.text, icon="ℹ️")
+    st.subheader(t("sources"))
     for n, hit in enumerate(answer.citations, 1):
+        cited = [(q.start - hit.start, q.end - hit.start) for q in answer.quotes if q.citation == n]
         with st.container(border=True, key=f"source-{n}"):
             link = safe_link(hit.source)
             title = escape(hit.title)
-            st.markdown(f"**[{n}]** {f'[{title}]({link})' if link else title} · `{hit.lang}`")
-            st.markdown(escape(hit.text))
-            if hit.source and not link:
-                st.caption(escape(hit.source))
+            st.markdown(f"**[{n}]** {f'[{title}]({link})' if link else title}")
+            st.caption(f"{escape(hit.site)} · {LANGUAGE_NAMES.get(hit.lang, hit.lang)}")
+            st.markdown(marked(hit.text, question, cited))
+            with st.expander(t("context")):
+                full = kb.article_text(hit.article_id)
+                span = [(hit.start + s, hit.start + e) for s, e in cited] or [(hit.start, hit.end)]
+                st.markdown(marked(full, question, span))
+
+
+def library_tab(kb: KnowledgeBase) -> None:
+    url = st.text_input(t("add_url"), key="add_url", placeholder="https://")
+    if st.button(t("add_url_button"), key="add_url_button") and url.strip():
+        with st.spinner(url):
+            report(lambda: kb.add(url.strip()))
+    files = st.file_uploader(t("upload"), type=["txt", "md", "markdown", "html", "htm"],
+                             accept_multiple_files=True, key="upload")
+    if st.button(t("add_files"), key="add_files") and files:
+        bar = st.progress(0.0)
+        for n, file in enumerate(files, 1):
+            report(lambda: kb.add_upload(file.name, file.getvalue()))
+            bar.progress(n / len(files), text=file.name)
+        kb.save()
+    for article in kb.articles():
+        with st.container(border=True, key=f"article-{article.id}"):
+            left, right = st.columns([5, 1])
+            left.markdown(f"**{escape(article.title)}**")
+            left.caption(f"{escape(article.site)} · {LANGUAGE_NAMES.get(article.lang, article.lang)} · "
+                         f"{article.passages} {t('passages')} · `{article.id}`")
+            if right.button(t("remove"), key=f"remove-{article.id}"):
+                kb.remove(article.id)
+                kb.save()
+                st.session_state["flash"] = t("removed", title=article.title)
+                st.rerun()
+
+
+def report(add) -> None:
+    """Run one add and say what happened, naming the input on failure."""
+    try:
+        result = add()
+    except (IngestError, KnowledgeBaseError) as exc:
+        st.error(t("failed", error=str(exc)))
+        return
+    st.success(t(result.status, title=result.article.title))
+
+
+def overview_tab(kb: KnowledgeBase) -> None:
+    rows = [{"language": LANGUAGE_NAMES.get(a.lang, a.lang), "site": a.site, "articles": 1, "passages": a.passages}
+            for a in kb.articles()]
+    if not rows:
+        st.info(t("empty"))
+        return
+    frame = pd.DataFrame(rows)
+    for column, label in (("language", t("by_language")), ("site", t("by_site"))):
+        st.subheader(label)
+        st.bar_chart(frame.groupby(column)[["articles", "passages"]].sum(), stack=False)
 
 
 def main() -> None:
-    st.set_page_config(page_title="Ops knowledge base · 运营知识库", page_icon="📚")
-    st.title("Ops knowledge base · 运营知识库")
+    st.set_page_config(page_title="Ops knowledge base · 运营知识库", page_icon="📚", layout="wide")
+    with st.sidebar:
+        st.radio("Interface · 界面", ["en", "zh"], key="ui_lang", horizontal=True,
+                 format_func=lambda code: {"en": "English", "zh": "中文"}[code])
+    st.title(t("title"))
     kb = knowledge_base(os.environ.get("KB_DIR") or "kb")
-    if not kb.articles():
+    if not kb.articles() and not st.session_state.get("built"):
         build_from_corpus(kb)
-    articles = kb.articles()
-    st.caption(f"{len(articles)} articles, {sum(a.passages for a in articles)} passages. "
-               "Ask in English or Chinese; answers cite excerpts in any language.")
-    st.session_state.setdefault("question", "")
-    cols = st.columns(len(EXAMPLES))
-    for n, (col, example) in enumerate(zip(cols, EXAMPLES)):
-        if col.button(example, key=f"example-{n}"):
-            st.session_state["question"] = example
-    question = st.text_input("Question · 问题", key="question")
-    if st.button("Ask · 提问", key="ask", type="primary") or question:
-        if question.strip():
-            show_answer(question, kb)
+        st.session_state["built"] = True
+    if "flash" in st.session_state:
+        st.success(st.session_state.pop("flash"))
+    ask, library, overview = st.tabs([t("tab_ask"), t("tab_library"), t("tab_overview")])
+    with ask:
+        ask_tab(kb)
+    with library:
+        library_tab(kb)
+    with overview:
+        overview_tab(kb)
 
 
 main()

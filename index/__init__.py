@@ -5,14 +5,16 @@
 ...     kb.add("corpus/000_52f3886d20386f8e.txt")
 ...     answer = kb.ask("What do operators fear most?")
 """
-from ingest import discover
+from ingest import EmptyArticle, FetchError, IngestError, UnsupportedSource, discover
 
 from .encoders import BundledE5, Encoder, SentenceTransformerEncoder, encoder_for
+from .highlight import highlight_spans, highlight_terms
 from .errors import CorruptIndex, EncoderError, EncoderMismatch, KnowledgeBaseError, NotFound
 from .kb import KnowledgeBase, default_path
-from .results import Added, Answer, Hit
+from .results import Added, Answer, Hit, Quote
 from .store import ArticleInfo
 
-__all__ = ["KnowledgeBase", "discover", "default_path", "Hit", "Answer", "Added", "ArticleInfo", "Encoder", "BundledE5",
+__all__ = ["KnowledgeBase", "discover", "highlight_spans", "highlight_terms", "Quote", "IngestError",
+           "EmptyArticle", "FetchError", "UnsupportedSource", "default_path", "Hit", "Answer", "Added", "ArticleInfo", "Encoder", "BundledE5",
            "SentenceTransformerEncoder", "encoder_for", "KnowledgeBaseError", "EncoderMismatch", "EncoderError",
            "NotFound", "CorruptIndex"]

@@ -36,8 +36,8 @@ NOT_FOUND = {
 }
 
 
-def answer(kb: "KnowledgeBase", question: str, k: int) -> Answer:
-    hits = kb.search(question, k)
+def answer(kb: "KnowledgeBase", question: str, hits: list[Hit]) -> Answer:
+    """Compose the answer to ``question`` from its search ``hits``."""
     if not hits or hits[0].score < FOUND_MIN_SCORE:
         lang = detect_language(question)
         return Answer(NOT_FOUND.get(lang, NOT_FOUND["en"]), hits, found=False)

@@ -120,6 +120,25 @@ class KnowledgeBase:
         """Add an article given as text (cleaned like a ``.txt`` file)."""
         return self.add_article(ingest.parse(text, "text", source=source, title=title))
 
+    def add_upload(self, name: str, data: bytes) -> Added:
+        """Add an uploaded file (``.txt``, ``.md`` or ``.html`` by its ``name``) from its bytes.
+
+        The article's source is ``upload:<name>``. Raises :class:`ingest.IngestError` naming
+        the file when it cannot be read.
+        """
+        import dataclasses
+        import tempfile
+
+        safe = Path(name).name or "upload.txt"
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / safe
+            path.write_bytes(data)
+            try:
+                article = ingest.load(path)
+            except ingest.IngestError as exc:
+                raise type(exc)(safe, exc.problem) from exc
+        return self.add_article(dataclasses.replace(article, source=f"upload:{safe}"))
+
     def add_article(self, article: Article) -> Added:
         """Add an article that is already cleaned (see :func:`ingest.load`)."""
         with self._lock:
@@ -226,11 +245,13 @@ class KnowledgeBase:
         ids = None if sites is None else [a.id for a in self.articles() if a.site in set(sites)]
         return self._store.pids_where(None if langs is None else list(langs), ids)
 
-    def ask(self, question: str, k: int = 5) -> Answer:
-        """An extractive answer to ``question`` with numbered citations (see :class:`Answer`)."""
+    def ask(self, question: str, k: int = 5, *, langs: Iterable[str] | None = None,
+            sites: Iterable[str] | None = None) -> Answer:
+        """An extractive answer to ``question`` with numbered citations (see :class:`Answer`),
+        drawn from the ``k`` best passages; ``langs`` and ``sites`` filter as in :meth:`search`."""
         from .answer import answer
 
-        return answer(self, question, k)
+        return answer(self, question, self.search(question, k, langs=langs, sites=sites))
 
     # --- the vector index -----------------------------------------------------------------
     # The in-memory FAISS index holds language-centred vectors (see centering.py), derived

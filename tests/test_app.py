@@ -1,10 +1,14 @@
 """The Streamlit app, driven by AppTest against the real knowledge base and model."""
 from __future__ import annotations
 
+import http.server
 import re
+import threading
 
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from index import KnowledgeBase
 
 from .conftest import ROOT
 
@@ -19,40 +23,119 @@ def app(monkeypatch, kb_dir) -> AppTest:
     return at
 
 
+def ask(at: AppTest, question: str) -> AppTest:
+    at.text_input(key="question").set_value(question)
+    at.button(key="ask").click().run()
+    assert not at.exception
+    return at
+
+
+def source_headers(at):
+    return [m.value for m in at.markdown if re.match(r"\*\*\[\d+\]\*\*", m.value)]
+
+
 def test_first_start_builds_the_base_from_the_corpus(monkeypatch, tmp_path):
     at = app(monkeypatch, tmp_path / "kb")
     assert "5 articles" in at.caption[0].value
     assert (tmp_path / "kb" / "vectors.faiss").exists()
 
 
-def test_question_gets_cited_excerpts(monkeypatch, seeds_kb_copy):
-    at = app(monkeypatch, seeds_kb_copy)
-    at.text_input(key="question").set_value("運營人員應該優先解決什麼問題?")
-    at.button(key="ask").click().run()
-    assert not at.exception
-    sources = [m.value for m in at.markdown if m.value.startswith("**[")]
-    assert sources and sources[0].startswith("**[1]**")
-    assert any("zh-Hant" in s for s in sources)
+def test_question_gets_an_answer_with_numbered_sources(monkeypatch, seeds_kb_copy):
+    at = ask(app(monkeypatch, seeds_kb_copy), "運營應該優先解決什麼問題?")
+    headers = source_headers(at)
+    assert headers and headers[0].startswith("**[1]**")
+    assert [int(re.match(r"\*\*\[(\d+)\]", h).group(1)) for h in headers] == list(range(1, len(headers) + 1))
+    assert any("繁體中文" in c.value for c in at.caption)
+    answer = [m.value for m in at.markdown if "\\[1\\]" in m.value]
+    assert answer, "the answer text carries its [1] marker"
+    assert at.expander  # "read in context" under each source
 
 
 def test_example_button_fills_the_question(monkeypatch, seeds_kb_copy):
     at = app(monkeypatch, seeds_kb_copy)
     at.button(key="example-0").click().run()
     assert at.text_input(key="question").value == "What do operators fear the most?"
-    assert any(m.value.startswith("**[1]**") for m in at.markdown)
+    assert source_headers(at)
+
+
+def test_language_filter_restricts_sources(monkeypatch, seeds_kb_copy):
+    at = app(monkeypatch, seeds_kb_copy)
+    at.multiselect(key="filter_langs").set_value(["zh-Hant"])
+    ask(at, "What should operators do first?")
+    languages = [c.value for c in at.caption if "·" in c.value and "passages" not in c.value]
+    assert languages and all(value.endswith("繁體中文") for value in languages)
+
+
+def test_ui_language_switch(monkeypatch, seeds_kb_copy):
+    at = app(monkeypatch, seeds_kb_copy)
+    at.radio(key="ui_lang").set_value("zh").run()
+    assert at.title[0].value == "运营知识库"
+    assert at.text_input(key="question").label == "问题"
+
+
+@pytest.fixture
+def site(tmp_path):
+    root = tmp_path / "site"
+    root.mkdir()
+    handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(root))  # noqa: E731
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", root
+    httpd.shutdown()
+
+
+def test_add_by_url_reports_success_and_failure(monkeypatch, seeds_kb_copy, site):
+    base, root = site
+    body = "".join(f"<p>第{i}段:会员日活动要提前两周预热,准备优惠券,并在活动后复盘复购率和客单价。</p>" for i in range(8))
+    (root / "member-day.html").write_text(f"<html><head><meta charset='utf-8'><title>会员日复盘</title></head>"
+                                          f"<body><article><h1>会员日复盘</h1>{body}</article></body></html>",
+                                          encoding="utf-8")
+    at = app(monkeypatch, seeds_kb_copy)
+    at.text_input(key="add_url").set_value(f"{base}/member-day.html")
+    at.button(key="add_url_button").click().run()
+    assert [s.value for s in at.success] == ["Added: 会员日复盘"]
+    at.text_input(key="add_url").set_value(f"{base}/missing.html")
+    at.button(key="add_url_button").click().run()
+    assert at.error and f"{base}/missing.html" in at.error[0].value and "404" in at.error[0].value
+    with KnowledgeBase.open(seeds_kb_copy) as kb:
+        assert len(kb.articles()) == 6
+
+
+def test_upload_list_and_remove(monkeypatch, seeds_kb_copy):
+    at = app(monkeypatch, seeds_kb_copy)
+    text = "Webinar operations\n\n" + "A webinar needs a host, a rehearsal and a follow-up email with the recording. " * 5
+    at.file_uploader(key="upload").set_value([("webinar.txt", text.encode(), "text/plain"),
+                                              ("empty.txt", b"", "text/plain")])
+    at.run()
+    at.button(key="add_files").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == ["Added: Webinar operations"]
+    assert at.error and "empty.txt" in at.error[0].value
+    assert any("Webinar operations" in m.value for m in at.markdown)
+    with KnowledgeBase.open(seeds_kb_copy) as kb:
+        added = next(a for a in kb.articles() if a.source == "upload:webinar.txt")
+    ask(at, "what does a webinar need?")
+    assert any("Webinar operations" in h for h in source_headers(at))
+    at.button(key=f"remove-{added.id}").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == ["Removed: Webinar operations"]
+    with KnowledgeBase.open(seeds_kb_copy) as kb:
+        assert added.id not in {a.id for a in kb.articles()}
+
+
+def test_overview_chart(monkeypatch, seeds_kb_copy):
+    at = app(monkeypatch, seeds_kb_copy)
+    charts = at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+    assert len(charts) == 2
 
 
 def test_document_text_is_rendered_inert(monkeypatch, tmp_path):
-    from index import KnowledgeBase
-
     payload = ("<script>alert(1)</script> <img src=x onerror=alert(2)> [click](javascript:alert(3)) "
                ":red[red] $x^2$ **bold**")
     with KnowledgeBase.open(tmp_path / "kb") as kb:
         kb.add_text(("Payload paragraph about event operations. " + payload + " ") * 4, title="Payload <b>title</b>",
                     source="javascript:alert(4)")
-    at = app(monkeypatch, tmp_path / "kb")
-    at.text_input(key="question").set_value("event operations payload")
-    at.button(key="ask").click().run()
+    at = ask(app(monkeypatch, tmp_path / "kb"), "event operations payload")
     rendered = [m for m in at.markdown if "Payload" in m.value]
     assert rendered
     for m in rendered:

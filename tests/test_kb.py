@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from index import EncoderError, EncoderMismatch, KnowledgeBase, NotFound
+from ingest import IngestError
 from index.kb import VECTORS_FILE
 from index.lexical import terms
 
@@ -166,3 +167,12 @@ def test_search_filters_by_language_and_site(fake_kb):
     only_site = fake_kb.search("members 社群 operators", 10, sites=["example.com"])
     assert only_site and {h.site for h in only_site} == {"example.com"}
     assert fake_kb.search("members", 5, langs=["fr"]) == []
+
+
+def test_add_upload_names_the_file(fake_kb):
+    added = fake_kb.add_upload("../../etc/社群 运营.md", ("# 社群运营\n\n" + ZH).encode("utf-8"))
+    assert added.new and added.article.source == "upload:社群 运营.md" and added.article.title == "社群运营"
+    with pytest.raises(IngestError, match="scan.pdf: unsupported"):
+        fake_kb.add_upload("scan.pdf", b"%PDF-1.4")
+    with pytest.raises(IngestError, match="empty.txt"):
+        fake_kb.add_upload("empty.txt", b"")

@@ -1,0 +1,158 @@
+"""The app in a real browser: Debian's chromium driven by Playwright, against a real server."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+CHROMIUM = shutil.which("chromium")
+if CHROMIUM is None:
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium fonts-noto-cjk)", allow_module_level=True)
+playwright = pytest.importorskip("playwright.sync_api")
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
+
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PAYLOAD = ('Event operations checklist. <script>window.pwned=1</script> <img src=x onerror="window.pwned=2"> '
+           '[click me](javascript:window.pwned=3) :red[RED] $x^2$ **bold** <iframe srcdoc="<script>parent.pwned=4</script>">'
+           '</iframe> Event operations need a checklist for speakers, rooms and follow-up emails.')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(seeds_kb_copy):
+    port = free_port()
+    env = dict(os.environ, KB_DIR=str(seeds_kb_copy))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless=true",
+         f"--server.port={port}", "--server.address=127.0.0.1", "--browser.gatherUsageStats=false",
+         "--server.fileWatcherType=none"], env=env, cwd=ROOT, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            pytest.fail("streamlit did not start")
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+class App:
+    """A page plus a count of finished script runs (from Streamlit's websocket)."""
+
+    def __init__(self, page) -> None:
+        self.page = page
+        self.finished = 0
+        page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
+
+    def _frame(self, payload) -> None:
+        if not isinstance(payload, (bytes, bytearray)):
+            return
+        message = ForwardMsg()
+        try:
+            message.ParseFromString(bytes(payload))
+        except Exception:  # noqa: BLE001 - not a ForwardMsg
+            return
+        if message.WhichOneof("type") == "script_finished":
+            self.finished += 1
+
+    def settle(self, before: int, timeout: float = 90) -> None:
+        """Wait for a rerun that started after ``before`` finished runs to finish."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.finished > before and self.page.locator("[data-stale='true']").count() == 0:
+                self.page.wait_for_timeout(300)
+                return
+            self.page.wait_for_timeout(100)
+        raise AssertionError("the app did not finish its rerun")
+
+    def ask(self, question: str) -> None:
+        before = self.finished
+        box = self.page.locator(".st-key-question input")
+        box.fill(question)
+        box.press("Enter")
+        self.settle(before)
+
+
+@pytest.fixture
+def app(server):
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1300, "height": 1000})
+        app = App(page)
+        page.goto(server)
+        page.locator(".st-key-question input").wait_for(timeout=60_000)
+        page.wait_for_timeout(500)
+        yield app
+        browser.close()
+
+
+def screenshot(page, path: Path) -> None:
+    height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
+    page.set_viewport_size({"width": 1300, "height": min(max(height, 1000), 6000)})
+    page.screenshot(path=str(path), full_page=True)
+
+
+def test_english_question_gets_a_cited_chinese_excerpt(app, tmp_path):
+    app.ask("What is the core of operations: profit or serving users?")
+    sources = app.page.locator("[class*='st-key-source-']")
+    assert sources.count() >= 1
+    text = "\n".join(sources.all_inner_texts())
+    assert "[1]" in text and "简体中文" in text  # a source card for a simplified Chinese excerpt
+    shot = tmp_path / "answer.png"
+    screenshot(app.page, shot)
+    if os.environ.get("KB_UPDATE_SCREENSHOT"):
+        shutil.copy(shot, ROOT / "docs" / "screenshot.png")
+    answer = app.page.locator(".st-key-answer").inner_text()
+    assert "[1]" in answer and re.search(r"[\u4e00-\u9fff]{8}", answer)  # a cited Chinese sentence
+    assert shot.stat().st_size > 10_000
+
+
+def test_upload_then_find_and_payloads_stay_inert(app, tmp_path):
+    page = app.page
+    page.get_by_role("tab", name="Library").click()
+    upload = tmp_path / "event-checklist.txt"  # plain text keeps the payload as typed
+    upload.write_text("Event checklist <b>bold</b>\n\n" + PAYLOAD, encoding="utf-8")
+    page.locator(".st-key-upload input[type=file]").set_input_files(str(upload))
+    page.wait_for_timeout(1000)
+    before = app.finished
+    page.locator(".st-key-add_files button").click()
+    app.settle(before)
+    assert "Added: Event checklist" in page.inner_text("body")
+    page.get_by_role("tab", name="Ask").click()
+    app.ask("event operations checklist speakers rooms")
+    sources = "\n".join(page.locator("[class*='st-key-source-']").all_inner_texts())
+    assert "follow-up emails" in sources
+    assert "<script>window.pwned=1</script>" in sources and ":red[RED]" in sources and "**bold**" in sources
+    assert page.evaluate("window.pwned === undefined")
+    assert page.locator("[class*='st-key-source-'] script, [class*='st-key-source-'] iframe, "
+                        "[class*='st-key-source-'] img[src=x]").count() == 0
+    assert page.locator("[class*='st-key-source-'] a[href^='javascript']").count() == 0
