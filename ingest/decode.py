@@ -10,11 +10,23 @@ import re
 
 #: GB2312 and GBK are subsets of GB18030; pages that declare them often use characters
 #: only GB18030 has, so they are read as GB18030. Big5 pages often use HKSCS extensions.
-CHARSET_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "big5": "big5hkscs"}
+#: Latin-1 and ASCII labels mean windows-1252, as in browsers (the WHATWG Encoding standard).
+CHARSET_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030",
+                   "windows-936": "gb18030", "csgb2312": "gb18030", "euc-cn": "gb18030", "gb_2312-80": "gb18030",
+                   "big5": "big5hkscs", "x-big5": "big5hkscs", "cn-big5": "big5hkscs", "csbig5": "big5hkscs",
+                   "iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252", "ascii": "cp1252",
+                   "us-ascii": "cp1252"}
+#: A declared charset other than UTF-8 loses to UTF-8 when the bytes are valid UTF-8 with at
+#: least this many multi-byte sequences: sites migrate to UTF-8 and keep the old
+#: ``<meta>``, while GBK, Big5 or Latin-1 text is valid UTF-8 by chance only for a few bytes
+#: (two GBK characters in a row almost never form a valid 3-byte UTF-8 sequence).
+UTF8_OVER_DECLARED_MIN_SEQUENCES = 8
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
 #: How far into an HTML document a ``<meta charset>`` is looked for (the HTML standard
 #: says the declaration must be within the first 1024 bytes; 4096 tolerates sloppy pages).
 META_SCAN_BYTES = 4096
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([\w.:-]+)""", re.IGNORECASE)
 
 
 def _codec(name: str | None) -> str | None:
@@ -29,17 +41,29 @@ def _codec(name: str | None) -> str | None:
 
 
 def declared_charset(data: bytes, content_type: str | None = None) -> str | None:
-    """The charset named by an HTTP Content-Type header, else by a ``<meta>`` tag."""
+    """The charset named by an HTTP Content-Type header, else an XML declaration or a ``<meta>`` tag."""
     if content_type:
         match = re.search(r"charset\s*=\s*[\"']?([\w.:-]+)", content_type, re.IGNORECASE)
         if match and _codec(match.group(1)):
             return _codec(match.group(1))
-    match = _META_CHARSET.search(data[:META_SCAN_BYTES])
+    head = data[:META_SCAN_BYTES]
+    match = _XML_ENCODING.match(head) or _META_CHARSET.search(head)
     return _codec(match.group(1).decode("ascii", "ignore")) if match else None
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def decode(data: bytes, content_type: str | None = None) -> str:
     """Decode ``data``: BOM, declared charset, strict UTF-8, then charset-normalizer's guess.
+
+    ``content_type`` is the HTTP header, which wins over the document's own declaration.
+    Valid UTF-8 wins over a declared legacy charset (see UTF8_OVER_DECLARED_MIN_SEQUENCES).
 
     Falls back to UTF-8 with replacement characters, which the cleaner then flags as
     mojibake, rather than failing: a page with a few bad bytes is still worth reading.
@@ -48,15 +72,16 @@ def decode(data: bytes, content_type: str | None = None) -> str:
         if data.startswith(bom):
             return data.decode(codec, errors="replace")
     declared = declared_charset(data, content_type)
+    utf8 = _is_utf8(data)
+    if declared and declared != "utf-8" and utf8 and len(_UTF8_MULTIBYTE.findall(data)) >= UTF8_OVER_DECLARED_MIN_SEQUENCES:
+        return data.decode("utf-8")
     if declared:
         try:
             return data.decode(declared)
         except UnicodeDecodeError:
             pass  # pages lie about their charset; try the others
-    try:
+    if utf8:
         return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()

@@ -65,25 +65,41 @@ def parse(raw: str, kind: str, *, source: str | None = None, title: str | None =
                    source=source, kind=kind, raw=raw, author=author, date=date, flags=cleaned.flags)
 
 
-def extract_html(html: bytes | str, url: str | None = None) -> Article:
-    """Extract the main text of a web page with trafilatura, then clean it.
+def _whole_page_text(html: str) -> str:
+    """All the visible text of a page, one block per line: the input of the fallback."""
+    import trafilatura
 
-    Bytes are decoded first (HTTP header is not known here, so ``<meta charset>``, then
-    UTF-8, then detection). Title, author and date are kept when the page has them.
+    return trafilatura.html2txt(html) or ""
+
+
+def extract_html(html: bytes | str, url: str | None = None) -> Article:
+    """Extract the main text of a web page with trafilatura, then clean it with :func:`clean`.
+
+    Bytes are decoded first (no HTTP header here: XML declaration or ``<meta charset>``,
+    then UTF-8, then detection; see :func:`ingest.decode.decode`). Title, author, date and
+    URL (``url``, else the page's canonical URL) are kept when the page has them. No
+    language filter is applied: a page in any language is extracted. When trafilatura finds
+    no main text (a page built of ``<div>`` soup it does not recognise), the page's whole
+    visible text goes through the plain-text cleaner, which is built for such dumps.
     """
     import trafilatura
 
     text = decode(html) if isinstance(html, bytes) else html
     doc = trafilatura.bare_extraction(text, url=url, with_metadata=True, include_comments=False,
                                       include_tables=True)
-    if doc is None or not (doc.text or "").strip():
+    body = (doc.text or "") if doc is not None else ""
+    if len(body.strip()) < MIN_ARTICLE_CHARS:
+        body = _whole_page_text(text)
+    if not body.strip():
         raise EmptyArticle(url or "HTML", "no article text found in the page")
+    title, author, date = (doc.title, doc.author, doc.date) if doc is not None else (None, None, None)
+    source = url or (doc.url if doc is not None else None)
     try:
-        article = parse(doc.text, "text", source=url, title=doc.title, author=doc.author, date=doc.date)
+        article = parse(body, "text", source=source, title=title, author=author, date=date)
     except EmptyArticle as exc:
         raise EmptyArticle(url or "HTML", exc.problem) from exc
-    return Article(text=article.text, title=article.title, lang=article.lang, source=url,
-                   kind="html", raw=text, author=doc.author, date=doc.date, flags=article.flags)
+    return Article(text=article.text, title=article.title, lang=article.lang, source=source,
+                   kind="html", raw=text, author=author, date=date, flags=article.flags)
 
 
 def load(source: str | os.PathLike) -> Article:

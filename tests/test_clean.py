@@ -1,10 +1,15 @@
 """clean_text: artifact repair and chrome removal, on the seeds and on text built to differ from them."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ingest import clean_text
 from ingest.clean import PINYIN_ARTIFACT, clean
+from ingest.repair import repaired
 
 from .conftest import SEEDS
 
@@ -112,3 +117,129 @@ def test_idempotent_on_seeds():
     for path in SEEDS.values():
         once = clean_text(path.read_text(encoding="utf-8"))
         assert clean_text(once) == once
+
+
+# --- hand-written fixtures unlike the seeds (tests/fixtures/cleaning, see its README) -------
+
+FIXTURES = Path(__file__).parent / "fixtures" / "cleaning"
+
+#: For each whole-page text dump: chrome that must be gone (top, middle and bottom of the page).
+DUMP_CHROME = {
+    "en_blog_dump.txt": ["Sign in", "7 min read", "Listen", "2.4K Followers", "More from Jordan Blake",
+                         "Responses (18)", "Sarah K.", "Text to speech"],
+    "en_guide_dump.txt": ["Skip to content", "Home › Houseplants", "Posted on", "affiliate links", "ADVERTISEMENT",
+                          "20% off", "Sponsored", "Share this:", "3 thoughts on", "Dee says", "© 2024"],
+    "zh_hans_news_dump.txt": ["新闻首页", "当前位置", "来源：城市晨报", "分享到", "空调限时直降", "【相关阅读】",
+                              "责任编辑", "热点排行", "暑期档", "网友评论", "京ICP备"],
+    "zh_hans_zhihu_dump.txt": ["登录/注册", "写回答", "查看全部", "陈默", "编辑于", "赞同 1024", "推荐阅读",
+                               "SQL 窗口函数，一篇就够了", "相关问题", "知乎协议"],
+    "zh_hant_travel_dump.txt": ["跳到主要內容", "首頁 »", "by 小安", "分享至", "贊助商連結", "function", "本文經作者授權轉載",
+                                "延伸閱讀", "台南老屋民宿推薦", "阿貓", "訂閱電子報", "Copyright"],
+    "zh_hant_mag_dump.txt": ["主頁 |", "會員登入", "熱門搜尋", "撰文", "閱讀時間", "立即下載App", "相關文章",
+                             "加薪談判", "標籤", "版權所有"],
+}
+
+
+def _body_lines(name: str) -> list[str]:
+    return [x for x in (FIXTURES / name.replace(".txt", ".body.txt")).read_text(encoding="utf-8").split("\n") if x]
+
+
+@pytest.mark.parametrize("name", sorted(DUMP_CHROME))
+def test_whole_page_dumps_keep_every_body_line_and_lose_the_chrome(name):
+    text = clean_text((FIXTURES / name).read_text(encoding="utf-8"))
+    for line in _body_lines(name):
+        # Repairs may drop a space between Chinese characters (a headline's separator).
+        assert clean_text(line) in text, line
+    for chrome in DUMP_CHROME[name]:
+        assert chrome not in text, chrome
+
+
+def test_fixture_bodies_come_through_unchanged():
+    """Clean text stays as it is: the cleaner does not eat into an article without chrome."""
+    for body in FIXTURES.glob("*.body.txt"):
+        text = body.read_text(encoding="utf-8")
+        assert clean_text(text) == repaired(text).strip(), body.name
+
+
+# --- chrome in the middle and at the top ------------------------------------------------
+
+PARAS_ZH = [f"第{i}段：社群运营要先想清楚用户为什么留下来，再安排每周的内容节奏和活动，最后用数据检查留存有没有真的提升。" for i in range(6)]
+PARAS_EN = [f"Paragraph {i} explains how a small team plans its week, measures what matters and decides what to stop doing next." for i in range(6)]
+
+
+def test_ad_block_between_paragraphs_goes_and_the_heading_after_it_stays():
+    page = "\n\n".join(PARAS_ZH[:3] + ["广告", "年中大促 | 会员立减100元，点击抢购>>", "三、复盘怎么做"] + PARAS_ZH[3:])
+    text = clean_text(page)
+    assert "广告" not in text and "点击抢购" not in text
+    assert "三、复盘怎么做" in text and all(p in text for p in PARAS_ZH)
+
+
+def test_menu_breadcrumb_and_login_prompt_at_the_top_go_and_the_title_stays():
+    page = "\n".join(["Home | World | Business | Tech | Sport | Culture", "Sign in", "Subscribe",
+                      "Home › Tech › Startups", "How small teams decide what to stop doing",
+                      "By Jane Doe", "March 3, 2024", "Share"] + PARAS_EN)
+    text = clean_text(page)
+    assert text.startswith("How small teams decide what to stop doing\n\n" + PARAS_EN[0])  # chrome leaves a paragraph break
+
+
+def test_related_list_comments_and_footer_at_the_bottom_go():
+    page = "\n".join(PARAS_EN + ["Most read", "Bridge closure snarls traffic", "Robotics team heads to finals",
+                                 "12 comments", "I disagree with paragraph three, it misses the point entirely.",
+                                 "© 2024 Example Media. All rights reserved."])
+    assert clean_text(page) == "\n".join(PARAS_EN)
+
+
+def test_a_heading_that_contains_a_chrome_word_stays():
+    page = "\n".join(PARAS_ZH[:3] + ["如何做好推广", "会员体系怎么搭"] + PARAS_ZH[3:])
+    assert clean_text(page) == page
+
+
+def test_list_at_the_end_of_an_article_stays():
+    items = ["June 9 - Coral Sky Amphitheatre, West Palm Beach", "June 10 - Credit Union Amphitheatre, Tampa",
+             "June 14 - Ameris Bank Amphitheatre, Alpharetta", "June 17 - Bridgestone Arena, Nashville"]
+    page = "\n".join(PARAS_EN + ["Tour dates:"] + items)
+    assert clean_text(page) == page
+
+
+# --- mojibake ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, flagged", [
+    ("規?;禺a出的內容", True),                 # a GB18030 sequence cut in two
+    ("运营工作??很重要，真的很重要。", True),   # characters an encoder could not map
+    ("我们先做用户，再做内容，然后做活动，最后看数据，每周复盘，运营?工作", True),  # full-width text
+    ("一个运营?运营工作,就是要做好用户,内容,活动", False),  # ASCII punctuation: a question mark
+    ("cafÃ© and â€œquotesâ€\x9d", True),        # UTF-8 read as cp1252
+    ("A normal sentence? Yes.", False),
+])
+def test_mojibake_flag(text, flagged):
+    assert ("mojibake" in clean(text).flags) is flagged
+
+
+def test_seed_004_question_marks_are_not_mojibake():
+    assert clean(SEEDS["004"].read_text(encoding="utf-8")).flags == ()
+
+
+# --- properties ----------------------------------------------------------------------------
+
+_WORDS = st.sampled_from(["growth", "users", "the", "a", "operations", "Share", "Subscribe", "Related articles",
+                          "运营", "用户", "社群", "推广", "廣告", "延伸閱讀", "相关推荐", "分享到", "版权所有", "©",
+                          "2024", "...", "…", "[查看全文]", "<<:", ">>:", "经(jīng)", "&amp;", "\u00a0", "\ue1ea",
+                          "?", "，", "。", ",", ".", "!", " ", "|", "(", ")", "“", "”"])
+_LINE = st.lists(_WORDS, max_size=30).map(" ".join)
+REALISTIC = st.lists(st.one_of(_LINE, st.sampled_from(PARAS_EN + PARAS_ZH), st.just("")), max_size=25).map("\n".join)
+ANY_TEXT = st.text(max_size=400)
+PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _contained(output: str, source: str) -> bool:
+    """Every output line is a substring of a line of the repaired source."""
+    lines = repaired(source).split("\n")
+    return all(any(out in line for line in lines) for out in output.split("\n") if out)
+
+
+@PROPERTY
+@given(st.one_of(REALISTIC, ANY_TEXT))
+def test_clean_text_never_raises_is_idempotent_and_adds_nothing(text):
+    once = clean_text(text)
+    assert clean_text(once) == once
+    assert _contained(once, text)

@@ -33,3 +33,19 @@ def test_http_header_wins_over_meta():
 def test_invalid_bytes_become_replacement_characters_not_errors():
     text = decode("运营".encode("utf-8") + b"\xff\xfe\xfa" + "工作".encode("utf-8"))
     assert "运营" in text or "工作" in text
+
+
+def test_utf8_bytes_win_over_a_stale_legacy_declaration():
+    html = '<html><head><meta charset="gb2312"></head><body>' + ZH_HANS * 2 + "</body></html>"
+    assert ZH_HANS in decode(html.encode("utf-8"))
+
+
+def test_xml_declaration_and_latin1_label():
+    assert declared_charset(b'<?xml version="1.0" encoding="GBK"?><html/>') == "gb18030"
+    assert declared_charset(b'<meta charset="iso-8859-1">') == "cp1252"
+    assert decode('<meta charset="iso-8859-1"><p>caf\u00e9 \u201cquoted\u201d</p>'.encode("cp1252")).endswith("caf\u00e9 \u201cquoted\u201d</p>")
+
+
+def test_big5_declared_page_with_hkscs_characters():
+    text = "香港的茶餐廳有菠蘿油和奶茶，㗎。" * 3
+    assert decode(('<meta charset="big5">' + text).encode("big5hkscs")).endswith(text)

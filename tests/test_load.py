@@ -118,3 +118,51 @@ def test_url_errors_name_the_url(server):
         load(f"{base}/image.png")
     with pytest.raises(FetchError, match="could not fetch"):
         load("http://127.0.0.1:9/nothing-listens-here")
+
+
+# --- hand-written HTML fixtures unlike the seeds (tests/fixtures/cleaning) -------------------
+
+FIXTURES = Path(__file__).parent / "fixtures" / "cleaning"
+
+#: Chrome each page carries around its article: none of it may reach the article text.
+HTML_CHROME = {
+    "en_news.html": ["Skip to main content", "Subscribe for $1", "Advertisement", "Related:", "Most Read",
+                     "Comments (14)", "riverrat62", "spatel@example.com", "All rights reserved"],
+    "en_substack.html": ["reader-supported publication", "Thanks for reading", "Tom R.", "Ready for more?"],
+    "zh_hans_wechat.html": ["点击上方蓝字", "— 广告 —", "限时福利", "END", "欢迎点赞", "长按识别二维码", "阅读原文", "精选留言"],
+    "zh_hans_csdn.html": ["版权声明", "热门文章", "相关推荐", "RFM模型及R语言实现", "不吃香菜", "京ICP备"],
+    "zh_hant_blog.html": ["分享至", "本文經授權轉載", "延伸閱讀", "小魚", "訂閱電子報", "Copyright"],
+    "zh_hant_news.html": ["首頁", "字號", "廣告", "相關新聞", "責任編輯", "相關文章", "天文台", "版權所有"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(HTML_CHROME))
+def test_html_fixtures_keep_the_body_and_lose_the_chrome(name):
+    article = extract_html((FIXTURES / name).read_bytes(), url=f"https://example.org/{name}")
+    body = [x for x in (FIXTURES / name.replace(".html", ".body.txt")).read_text(encoding="utf-8").split("\n") if x]
+    # trafilatura drops the <h2> headings of the WeChat layout; every paragraph must survive.
+    missing = [x for x in body if x not in article.text]
+    assert len(missing) <= (5 if name == "zh_hans_wechat.html" else 0), missing
+    for chrome in HTML_CHROME[name]:
+        assert chrome not in article.text, chrome
+    assert article.source == f"https://example.org/{name}" and article.kind == "html"
+
+
+def test_big5_and_gb2312_pages_are_decoded_and_tagged():
+    hant = extract_html((FIXTURES / "zh_hant_blog.html").read_bytes())
+    hans = extract_html((FIXTURES / "zh_hans_csdn.html").read_bytes())
+    assert hant.lang == "zh-Hant" and "現金流比營收重要得多" in hant.text and hant.flags == ()
+    assert hans.lang == "zh-Hans" and "RFM" in hans.text and hans.title.startswith("用 Python 做用户分层")
+
+
+def test_page_in_another_language_is_not_dropped():
+    body = " ".join(["Операционная команда планирует неделю, измеряет охват и решает, что делать дальше."] * 8)
+    article = extract_html(page("Планирование недели", body).encode("utf-8"))
+    assert article.lang == "ru" and "Операционная команда" in article.text
+
+
+def test_div_soup_page_falls_back_to_the_cleaned_whole_page_text():
+    divs = "".join(f"<div>{x}</div>" for x in ["Home", "News", "Login", "Sign up", "Share"])
+    html = f"<html><body>{divs}<div>{BODY_EN}</div><div>© 2024 Example. All rights reserved.</div></body></html>"
+    article = extract_html(html)
+    assert "Sentence 11" in article.text and "All rights reserved" not in article.text

@@ -1,0 +1,221 @@
+"""The lexicon of site chrome: what a line of navigation, notice or teaser looks like.
+
+Patterns are written once, in English and simplified Chinese, and matched against a *folded*
+line (:func:`fold`: NFKC, lower case, traditional folded to simplified by OpenCC), so every
+rule covers traditional pages (``延伸閱讀``, ``本文經授權轉載``) and full-width forms without
+a second copy. Each pattern names a kind of chrome seen across sites, not a seed's string.
+
+Vocabulary that also belongs to the subject (运营 articles discuss 推广, 广告, 会员, 关注,
+subscribers and newsletters) only counts on a *label line*: a short line made mostly of chrome
+words (:func:`is_label`). A heading such as ``如何做好推广`` is not one.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from .repair import HAN_MENU
+
+# --- folding ---------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+@lru_cache(maxsize=4096)
+def fold_script(line: str) -> str:
+    """``line`` in NFKC and simplified Chinese, case kept (for rules that need capitals)."""
+    return _t2s().convert(unicodedata.normalize("NFKC", line))
+
+
+def fold(line: str) -> str:
+    """``line`` as most patterns see it: NFKC, simplified Chinese, lower case."""
+    return fold_script(line).lower()
+
+
+def fold_same_length(line: str) -> str | None:
+    """``line`` lower-cased and simplified with its offsets kept, or None if they would move."""
+    folded = _t2s().convert(line).lower()
+    return folded if len(folded) == len(line) else None
+
+
+_V = re.VERBOSE
+#: What may surround a heading: bullets, brackets, arrows, colons, dashes, spaces.
+_DECOR = r"[\s\W_]*"
+
+# --- block openers: a heading after which the short lines are links -----------------------
+
+#: "Related articles", "Most read", 延伸阅读, 猜你喜欢 ...: a heading that opens a list of links
+#: to other articles. Only a whole line counts.
+LIST_HEADING = re.compile(rf"""^{_DECOR}(?:
+    相关(?:文章|阅读|推荐|资讯|新闻|内容|话题|专题|链接)?|推荐(?:阅读|文章|内容|资讯|给你)?|(?:延伸|扩展|拓展|深度)阅读
+  | 热门(?:文章|推荐|资讯|新闻|标签|话题|工具|阅读|素材\w*)?|(?:精彩|精选|热文|热点|编辑|小编)推荐|往期(?:回顾|推荐|精选|文章|精彩)?
+  | 猜你(?:喜欢|想看)|你(?:可能|也许)?(?:还)?(?:会)?(?:喜欢|感兴趣)|大家都在看|看了(?:本文|这篇)的人还看了|最新(?:文章|资讯|发布|更新|动态)
+  | 更多(?:文章|阅读|精彩|内容|资讯|推荐|好文)|(?:阅读|点击|文章|热度|人气)?排行(?:榜)?|今日热(?:点|榜|门)|(?:本周|本月|24小时)(?:热门|热文|排行)
+  | related(?:\ (?:articles?|posts?|stories|reading|content|links|topics|news|coverage))?
+  | recommended(?:\ (?:for\ you|articles?|reading|stories|posts?))?|recommend
+  | you\ (?:may|might)\ (?:also\ )?(?:like|enjoy|be\ interested\ in)|also\ on\ [\w .]+|more\ from\ [\w .'’-]+
+  | more\ (?:stories|articles|posts|like\ this|news|to\ read|reading|in\ \w+)
+  | most\ (?:read|popular|viewed|shared|emailed|recent)(?:\ (?:articles|stories|posts|today|this\ week))?
+  | (?:popular|trending|latest|recent|top|featured|editor'?s|editors'?)\ (?:posts?|articles?|stories|news|picks|now|reads)
+  | read\ (?:next|more|also)|up\ next|further\ reading|see\ also|also\ read|don'?t\ miss|what\ to\ read\ next|keep\ reading
+  )[\s:>»›→\W]*$""", _V)
+#: A stand-alone ad label; the short lines after it are the ad.
+AD_LABEL = re.compile(rf"^{_DECOR}(?:广告|推广|赞助(?:内容)?|商业推广|advertisement|advertising|sponsored(?:\ content)?|promoted|paid\ (?:content|post)|partner\ content|ad){_DECOR}$", _V)
+
+#: An inline link to another article inside the body: "相关阅读：…", "【推荐阅读】…", "Related: …".
+INLINE_RELATED = re.compile(r"^[\W_]*(?:相关(?:阅读|新闻|文章|链接)|推荐阅读|延伸阅读|扩展阅读|related(?:\ (?:article|story|stories|coverage))?|read\ (?:more|also|next)|see\ also|also\ read)\s*[:：】\]]", _V)
+#: Calls to action of ad copy; the line after an ad label that has AD_COPY_MIN of them is the ad.
+AD_COPY = re.compile(r"扫码|立即|马上|报名|限时|优惠|特惠|福利|领取|抢购|购买|下单|点击|下载|免费|折|buy|shop|order|sign\ up|register|download|free|sale|discount|\d+%\ off|coupon|promo", re.I)
+AD_COPY_MIN = 2
+
+# --- terminal markers: everything after them is chrome -------------------------------------
+
+#: A comment section's heading: what follows is readers' prose, not the article.
+COMMENTS_HEADING = re.compile(rf"""^{_DECOR}(?:
+    (?:全部|热门|最新|精选|网友|读者|最热)?(?:评论|留言|回复)(?:区|列表)?(?:\s*\(?\d+\)?)?
+  | \d+\s*(?:条|个|则)?(?:评论|留言|回复)|共\s*\d+\s*条(?:评论|留言)
+  | (?:发表|写|我要|查看|添加|发布)(?:评论|留言)|写下你的(?:评论|想法)\W*|评论(?:已|被)?关闭|登录后(?:才能|可以)?(?:评论|留言)
+  | (?:\d+\s+)?(?:comments?|responses?|replies|reactions)(?:\s*\(\d+\))?
+  | (?:leave|post|add|write)\ (?:a|your)\ (?:comment|reply|response)|comments?\ (?:are\ )?closed
+  | join\ the\ (?:discussion|conversation)|be\ the\ first\ to\ (?:comment|respond)|(?:show|view|load)\ (?:all\ )?comments
+  )[\s:\W]*$""", _V)
+#: A closing mark: "-END-", "（完）", "The End".
+END_MARKER = re.compile(r"^[\s\W_]*(?:end|the\ end|完|全文完|本文完|正文完)[\s\W_]*$", _V)
+
+#: Links to the previous and next article.
+PREV_NEXT = re.compile(r"""^(?:
+    (?:<<|>>|«|»|‹|›)\s*[:：]
+  | (?:上一篇|下一篇|上一页|下一页|上一章|下一章|上篇|下篇|前一篇|后一篇)(?:文章)?\s*(?:[:：>]|$)
+  | (?:previous|next|prev|older|newer)(?:\ (?:post|article|story|entry|page|chapter))?\s*[:：»›→]
+  | [←«]\s*(?:previous|older|prev)\b | (?:next|newer)\b.{0,80}[→»]$
+  )""", _V)
+
+# --- notices: reprint, copyright, source, contact ----------------------------------------
+
+#: Reprint, copyright, source, disclaimer and contact notices, in both languages. They may be
+#: glued to the end of the last body line, so they are searched for anywhere in a line.
+NOTICE = re.compile(r"""(?:
+    本文(?:已|经|由|系|为)?(?:作者)?(?:授权|获授权|原创)?(?:转载|转自|来自|首发|原载|原发|发布)(?:于|自|在)?
+  | 转载(?:请|须|需|务必)?(?:注明|联系|说明|保留)|(?:未经|如需)(?:作者|本站|本网)?(?:授权|许可|同意)|禁止(?:任何)?转载|谢绝转载|经授权转载
+  | (?:文章|版权|免责|原创)(?:申明|声明)|版权(?:所有|归|属于)|原文(?:链接|地址|标题)\s*[:：]|原标题\s*[:：]|责任编辑\s*[:：]
+  | (?:the\ )?author\ of\ this\ article\s*@|(?:compiled\ and\ )?published\ by\s*\(
+  | please\ (?:indicate|cite|credit)\ the\ (?:author|source)|product\ promotion\ services\s*:
+  | copyright\s*(?:©|\(c\))?\s*(?:\d{4}|by\b)|©\s*(?:\d{4}|[a-z\u4e00-\u9fff])|all\ rights\ reserved
+  | (?:this|the)\ (?:article|story|post|piece|essay)\ (?:was|is|first)\ (?:originally\ |first\ )?(?:published|appeared|posted)
+  | originally\ (?:published|appeared)\ (?:on|at|in)|(?:reprinted|republished|reposted)\ (?:here\ )?with\ (?:permission|kind\ permission)
+  | (?:reach|contact|email|write\ to)\ (?:him|her|them|me|us|the\ author)?\s*(?:at|via|on)\s+\S+@\S+
+  | (?:this|the)\ (?:post|article|page|story)\ (?:may\ )?contains?\ affiliate\ links|as\ an\ amazon\ associate
+  | 本文(?:包含|含有)(?:推广|广告|联盟|返利)链接
+  | 客服\s*(?:qq|电话|邮箱|微信)|联系邮箱|(?:投诉|举报)(?:电话|邮箱|建议|中心)|icp\s*(?:备|证)|公网安备|违法和不良信息举报
+  )""", _V)
+#: A notice at the start of a line owns the line, whatever its length.
+NOTICE_AT_START = 3
+
+#: SEO wrappers a hosting site puts around copied articles ("today we share with you ..."),
+#: and the "if you liked this, share it" sign-offs. They open or close the text.
+SEO_WRAPPER = re.compile(r"""今天给大家分享|给大家分享的是|希望(?:对大家|对你|能对你)有所帮助|小编|以上(?:就|即|便)?是(?:关于|小编|本文|今天)
+  | 更多(?:精彩|相关)?(?:内容|资讯|文章)(?:请|敬请)?(?:关注|访问)|本文(?:由|来自)\S{0,20}(?:整理|编辑|收集)(?:而成|发布)?
+  | 如果(?:你|您)?觉得(?:本文|文章|这篇)?.{0,12}(?:有用|有帮助|不错|有收获).{0,16}(?:点赞|分享|收藏|关注|在看|转发)
+  | (?:if\ you\ (?:enjoyed|liked|found)\ (?:this|the)\ (?:article|post|story)).{0,60}(?:share|subscribe|follow|clap)
+  | thanks\ for\ reading\b.{0,80}(?:subscribe|share|follow|sign\ up)""", _V)
+
+# --- teasers and metadata ------------------------------------------------------------------
+
+#: A headline or snippet cut off by the site: ends in an ellipsis or a "read all" link.
+TEASER = re.compile(r"(?:\.{3}|…|\[查看全文\]|\[阅读全文\]|查看全文|阅读全文|(?:read|see)\ more|continue\ reading)\s*[\]»>›→)]*$", re.I)
+#: A headline ending in a view count, e.g. ``... 4457人``.
+VIEW_COUNT = re.compile(r"\s\d{2,}\s*(?:人|次|阅读|浏览|views?|reads?)$", re.I)
+#: Metadata lines that are not prose: tags, categories, keywords.
+META_LINE = re.compile(r"^(?:tags?|keywords?|标签|关键词|关键字|分类|栏目|categor(?:y|ies)|filed\ under|posted\ in|topics?|热门(?:搜索|搜寻|标签|关键词))\s*[:：]", re.I | _V)
+#: Byline and dateline fields of a short line ("职场 | 撰文：…", "By Jane Doe", "发布时间：",
+#: "2024年07月15日 08:32 来源：…", "Published May 21, 2024", "7 min read"). English
+#: bylines need a capitalised name, so "By the numbers" stays a heading.
+BYLINE = re.compile(r"""(?:^|[\s|·•/])(?:作者|来源|出处|编辑|责编|撰文|撰稿|记者|发布(?:时间|日期)?|发表(?:时间)?|更新(?:时间)?|时间|日期|阅读(?:量|数|时间|时长)?|浏览(?:量|次数)?|点击(?:量|数)?)\s*[:：]
+  | ^(?:文|图)\s*[:：|] | ^(?:编辑|发布|发表|更新|写)于\s*\d
+  | ^\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\s
+  | ^(?i:posted|published|updated|written)\ (?i:on|by|at)\b|^(?i:by|written\ by|words\ by|story\ by)\s+[A-Z\u4e00-\u9fff]
+  | ^(?i:published|updated|posted)\s+(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}\s+[A-Z][a-z]{2,8}\s+\d{4}|\d{4}-\d\d-\d\d)
+  | \b\d+\s*(?i:min(?:ute)?s?)\s+(?i:read)\b""", _V)
+#: Breadcrumbs: "首页 > 科技 > 互联网", "Home › News › Tech", and the "you are here" prefixes.
+BREADCRUMB = re.compile(r"^(?:当前位置|您的位置|你的位置|位置|you\ are\ here)\s*[:：]|^[^>›»→/\n]{1,24}(?:(?:\s*(?:>>?|›|»|→)\s*|\s/\s)[^>›»→/\n]{1,40}){2,}$", _V | re.I)
+#: Separators of a menu or a share bar laid out on one line: "Home | News | Sport". (Chinese
+#: menus written with bare spaces lose them in repair and become one short line.)
+MENU_SEPARATOR = re.compile(r"\s*[|｜·•]\s*|\s/\s")
+#: A menu line has at least this many items, each at most MENU_ITEM_CHARS long: a title with
+#: one "|" before the site name ("标题 | 站点") has two items and is not a menu.
+MENU_MIN_ITEMS = 4
+MENU_ITEM_CHARS = 12
+#: A counter alone on a line ("1.2K", "2.3万", "418"): likes, views, comments under a post.
+COUNTER_LINE = re.compile(r"^[\W_]*\d[\d,.]*\s*[kmw万千亿]?\+?[\W_]*$")
+#: A date or time alone on a line ("2023-05-04 10:22", "2023年5月4日").
+DATE_LINE = re.compile(r"^[\W_]*(?:\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?|\d{1,2}:\d{2}(?::\d{2})?|\d+\s*(?:分钟|小时|天)前)(?:[\s\W_]+(?:\d{1,2}:\d{2}(?::\d{2})?))?[\s\W_]*$")
+
+# --- label lines ---------------------------------------------------------------------------
+
+#: Words that only make up chrome when a line is nothing else: share bars, counters, follow
+#: and login prompts, ad calls to action, footer links, photo credits.
+LABEL_WORDS = re.compile(r"""
+    分享(?:到|至|给)?|(?<=分享至)line|(?<=分享到)line|line\s*好友|转发|一键分享|扫一扫|微信|朋友圈|微博|qq\s*空间|qq|脸书|粉丝专页|复制链接
+  | facebook|twitter|linkedin|whatsapp|telegram
+  | pinterest|reddit|weibo|wechat|e-?mail|share|tweet|print
+  | 点赞|赞同|在看|赞赏|打赏|收藏|阅读原文|阅读|浏览|\d+\s*(?:人|次)|评论|留言|粉丝|ip\s*属地|likes?|claps?|views?|reads?|comments?|shares?
+  | followers?|listen|收听|text\ to\ speech
+  | 扫码|二维码|长按(?:识别)?|点击(?:上方|下方|蓝字|卡片|名片)+|关注|公众号|订阅|subscribe[ds]?|newsletter|follow|sign\ (?:up|in)|log\ ?in|register|create\ (?:an?\ )?(?:free\ )?account
+  | 登录|登入|注册|会员|加入|下载|app|客户端|become\ a\ member|upgrade|free\ trial|get\ the\ app|open\ in\ app|members?|paywall
+  | 广告|推广|赞助|sponsored|advertisement|promoted|立即|马上|限时|优惠|免费|领取|报名|咨询|购买|buy\ now|shop\ now|learn\ more|get\ started
+  | download|try\ (?:it\ )?(?:for\ )?free|\d+%\s*off|discount|offer
+  | 查看全部|展开全文|展开|收起|view\ all|see\ all|show\ (?:all|more)
+  | 首页|返回(?:顶部|首页|列表)?|上一篇|下一篇|关于我们|联系我们|加入我们|商务合作|广告合作|投稿|隐私(?:政策|条款)|用户协议|服务条款|网站地图|友情链接|帮助中心|意见反馈
+  | 搜索|搜寻|菜单|导航|打印|关闭窗口|字号(?:\s*[:：]?\s*大\s*中\s*小)?|about\ us|contact(?:\ us)?|privacy(?:\ policy)?|terms(?:\ of\ (?:service|use))?|cookies?|sitemap|careers
+  | advertise|help|faq|feedback|back\ to\ top|home|menu|search|skip\ to\ (?:main\ )?content|toggle\ navigation
+  | 图片来源|图源|题图|配图|来源|网络|photo(?:graph)?s?|image|credit|getty\ images|unsplash|shutterstock|via
+""", _V)
+#: Function words that neither make nor unmake a label line ("Follow *us* on Twitter",
+#: "扫码关注*我们*"): they are left out of the count.
+FUNCTION_WORDS = re.compile(r"""\b(?:the|a|an|to|of|for|and|or|our|your|my|this|that|it|on|in|at|with|now|here|more|all|us|me|you|be|is|are|by|from|get|free|post|article|story|page|today|daily|weekly|up)\b
+  | 我们|你们|我|你|您|的|了|请|本|此|这|更多|一下|吧|啊|哦|吗|呢|还|也|和|与|及|或|到|在|给|点击|查看|进入|欢迎|文章|本文|获取|享""", _V)
+#: A label line is short (at most this many letters: a share bar, a counter row or a footer
+#: row; the longest label in the seeds is the 22-letter ``登錄後可以評論 立即登錄``) ...
+LABEL_MAX_LETTERS = 40
+#: ... and chrome words cover at least this share of its letters, function words left out.
+#: Two thirds keeps headings that merely contain one such word ("如何做好推广": 2 of 6,
+#: "Work from home": 4 of 8) and drops "分享到 微信 微博" (all) and "Sign up for our free
+#: weekly newsletter" (16 of 22).
+LABEL_COVERAGE = 2 / 3
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def letters(text: str) -> int:
+    """Letters and Han characters in ``text`` (digits, punctuation and spaces do not count)."""
+    return len(_LETTER.findall(text))
+
+
+def is_label(folded: str) -> bool:
+    """A short line made mostly of chrome words: a share bar, a counter, a login prompt, an ad."""
+    total = letters(folded)
+    if total <= 1 and (DATE_LINE.match(folded) or COUNTER_LINE.match(folded)):
+        return not folded.startswith("|")  # not a table row
+    if total == 0:
+        return False
+    if total > LABEL_MAX_LETTERS:
+        return False
+    without_chrome = LABEL_WORDS.sub(" ", folded)
+    chrome = total - letters(without_chrome)
+    content = total - (letters(without_chrome) - letters(FUNCTION_WORDS.sub(" ", without_chrome)))
+    return chrome > 0 and chrome >= LABEL_COVERAGE * content
+
+
+def is_menu(line: str) -> bool:
+    """A row of at least MENU_MIN_ITEMS short items: a navigation bar laid out on one line."""
+    if line.startswith(("|", "｜")):
+        return False  # a table row, as trafilatura writes tables
+    if HAN_MENU.fullmatch(line):
+        return True
+    items = [x for x in MENU_SEPARATOR.split(line.strip()) if x.strip()]
+    return len(items) >= MENU_MIN_ITEMS and all(len(x.strip()) <= MENU_ITEM_CHARS for x in items)

@@ -1,0 +1,32 @@
+"""The chrome lexicon: label lines, menus, headings, in English and both Chinese scripts."""
+from __future__ import annotations
+
+import pytest
+
+from ingest import chrome as lex
+
+
+@pytest.mark.parametrize("line", ["分享到: 微信 微博 QQ空间", "分享至Facebook", "阅读 1234 · 点赞 56 · 在看 7",
+                                  "Sign up for our free weekly newsletter", "Follow us on Twitter", "扫码关注我们",
+                                  "登錄後可以評論 立即登錄", "1.2K", "2023-05-04 10:22", "點擊上方藍字關注"])
+def test_label_lines(line):
+    assert lex.is_label(lex.fold(line))
+
+
+@pytest.mark.parametrize("line", ["如何做好推广", "会员体系怎么搭", "Work from home", "内容推广", "我喜欢你。",
+                                  "| 1 | Kyle Busch | 5040 |"])
+def test_headings_with_a_chrome_word_are_not_labels(line):
+    assert not lex.is_label(lex.fold(line))
+
+
+def test_traditional_lines_match_simplified_patterns():
+    assert lex.LIST_HEADING.match(lex.fold("延伸閱讀："))
+    assert lex.NOTICE.search(lex.fold("本文經授權轉載自天下雜誌"))
+    assert lex.COMMENTS_HEADING.match(lex.fold("12 則留言"))
+
+
+def test_menus_bylines_breadcrumbs():
+    assert lex.is_menu("Home | News | Sport | Business | Culture") and not lex.is_menu("标题 | 站点")
+    assert lex.BREADCRUMB.match(lex.fold("首页 > 科技 > 互联网")) and not lex.BREADCRUMB.match("iOS/Android/Web")
+    assert lex.BYLINE.search("By Jane Doe") and not lex.BYLINE.search("By the numbers")
+    assert lex.BYLINE.search(lex.fold_script("職場 | 撰文：梁詠詩 | 2023年10月12日"))
