@@ -143,7 +143,7 @@ class Data:
 def load(kb_dir: Path, questions_path: Path, sentences: bool) -> Data:
     t0 = time.perf_counter()
     store = open_store_readonly(kb_dir / STORE_FILE)
-    pids, langs, raw = store.vectors()
+    pids, langs, raw, _ = store.vectors()
     rows = store.passages(pids.tolist())
     assert [r.pid for r in rows] == pids.tolist()
     articles = {a.id: a for a in store.articles()}

@@ -143,6 +143,21 @@ def rebuild(model: str | None, kb_dir: str) -> None:
 
 
 @main.command()
+@KB_OPTION
+def check(kb_dir: str) -> None:
+    """Check that the store and the indexes agree; exit status 1 if not."""
+    with _open(kb_dir) as kb:
+        problems = kb.check()
+        for problem in problems:
+            click.echo(f"problem: {problem}", err=True)
+        click.echo(f"{len(kb.articles())} articles checked, {len(problems)} problem(s)")
+    if problems:
+        click.echo(f"to recover: `ingest rebuild --kb {kb_dir}` re-creates the indexes from the stored articles",
+                   err=True)
+        sys.exit(1)
+
+
+@main.command()
 @click.argument("query")
 @click.option("-k", default=5, show_default=True, help="Number of passages.")
 @KB_OPTION

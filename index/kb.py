@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 from pathlib import Path
 from typing import Iterable
@@ -13,16 +14,16 @@ from ingest import Article, fingerprint
 
 from . import lexical
 from .bridge import bridge
-from .centering import Centering, group
+from .centering import group
+from .dense import DenseIndex
 from .encoders import Encoder, encoder_for, encoder_from_id
 from .errors import EncoderMismatch, NotFound
+from .rebuild import recover
 from .results import Added, Answer, Hit
 from .store import ArticleInfo, Store
-from .vectors import VectorIndex
 
 DEFAULT_DIR = "kb"
 STORE_FILE = "store.sqlite"
-VECTORS_FILE = "vectors.faiss"
 #: Candidates taken from each ranking before fusion. A passage outside the top 50 of both
 #: rankings cannot reach the top 10 of their sum on the evaluation set; scoring 100
 #: candidates costs well under a millisecond.
@@ -50,13 +51,25 @@ class KnowledgeBase:
     def __init__(self, path: Path, store: Store, encoder: Encoder) -> None:
         self.path = path
         self.encoder = encoder
-        self._store = store
-        self._vectors: VectorIndex | None = None
-        self._centering = Centering({}, {})
-        self._lexical = lexical.LexicalScorer(store)
-        self._vectors_generation = -1
-        self._dirty = False
         self._lock = threading.RLock()
+        self._attach(store)
+
+    def _follow_rebuild(self) -> None:
+        """Reopen the store if another process rebuilt the base and swapped it in."""
+        if self._store.get_meta("superseded"):
+            with self._lock:
+                self._store.close()
+                recover(self.path)
+                store = Store(self.path / STORE_FILE)
+                built_with = store.get_meta("encoder")
+                if built_with and built_with != self.encoder.id:  # rebuilt with another model
+                    self.encoder = encoder_from_id(built_with)
+                self._attach(store)
+
+    def _attach(self, store: Store) -> None:
+        self._store = store
+        self._dense = DenseIndex(self.path, store, self.encoder.dim)
+        self._lexical = lexical.LexicalScorer(store)
 
     # --- opening and closing --------------------------------------------------------------
     @classmethod
@@ -73,6 +86,7 @@ class KnowledgeBase:
             EncoderMismatch: ``model`` differs from the encoder that built a non-empty base.
         """
         path = Path(path) if path is not None else default_path()
+        recover(path)
         path.mkdir(parents=True, exist_ok=True)
         store = Store(path / STORE_FILE)
         built_with = store.get_meta("encoder")
@@ -100,12 +114,9 @@ class KnowledgeBase:
         self.close()
 
     def save(self) -> None:
+        """Write the vector file if this process changed the index (also done by :meth:`close`)."""
         with self._lock:
-            if self._dirty and self._vectors is not None:
-                self._vectors.save(self.path / VECTORS_FILE)
-                self._store.set_meta("centering", self._centering.to_json())
-                self._store.set_meta("vectors_generation", str(self._vectors_generation))
-                self._dirty = False
+            self._dense.save()
 
     # --- adding and removing --------------------------------------------------------------
     def add(self, source: str | os.PathLike) -> Added:
@@ -141,6 +152,7 @@ class KnowledgeBase:
 
     def add_article(self, article: Article) -> Added:
         """Add an article that is already cleaned (see :func:`ingest.load`)."""
+        self._follow_rebuild()
         with self._lock:
             if self._store.has_article(article.id):
                 self._store.add_source(article.id, article.source)
@@ -154,18 +166,22 @@ class KnowledgeBase:
                                     count_tokens=self.encoder.count_tokens)
             vectors = self.encoder.encode_passages([p.text for p in passages])
             terms = [lexical.terms(p.text) for p in passages]
-            index = self._current_vectors()
-            pids = self._store.insert(article, passages, vectors, terms, signature)
-            self._after_change(index, add=(pids, vectors, [p.lang for p in passages]))
+            self._dense.current()
+            try:
+                pids, before = self._store.insert(article, passages, vectors, terms, signature)
+            except sqlite3.IntegrityError:  # another process stored the same article meanwhile
+                return Added(self._info(article.id), "unchanged")
+            self._dense.added(pids, vectors, [p.lang for p in passages], before)
             return Added(self._info(article.id), "added")
 
     def remove(self, article_id: str) -> ArticleInfo:
         """Remove an article and its passages; returns what was removed."""
+        self._follow_rebuild()
         with self._lock:
             info = self._info(article_id)
-            index = self._current_vectors()
-            pids = self._store.delete(article_id)
-            self._after_change(index, remove=pids)
+            self._dense.current()
+            pids, before = self._store.delete(article_id)
+            self._dense.removed(pids, before)
             return info
 
     def rebuild(self, model: str | None = None, *, progress=None) -> int:
@@ -181,6 +197,7 @@ class KnowledgeBase:
     # --- reading --------------------------------------------------------------------------
     def articles(self) -> list[ArticleInfo]:
         """Every article, oldest first."""
+        self._follow_rebuild()
         return self._store.articles()
 
     def article_text(self, article_id: str) -> str:
@@ -194,6 +211,14 @@ class KnowledgeBase:
         """All passages in reading order, or those of one article."""
         rows = self._store.passages()
         return [r.passage for r in rows if article_id is None or r.passage.article_id == article_id]
+
+    def check(self) -> list[str]:
+        """Problems found in the base (empty when the store and the indexes agree)."""
+        problems = self._store.check(self.encoder.dim)
+        vectors, passages = len(self._dense.current()), self._store.count_passages()
+        if vectors != passages:
+            problems.append(f"the vector index holds {vectors} vectors for {passages} passages")
+        return problems
 
     def _info(self, article_id: str) -> ArticleInfo:
         found = self._store.article(article_id)
@@ -220,11 +245,12 @@ class KnowledgeBase:
         query = query.strip()
         if not query or k <= 0:
             return []
+        self._follow_rebuild()
         with self._lock:
-            vectors = self._current_vectors()
+            vectors = self._dense.current()
             allowed = self._allowed(langs, sites)
             lang = ingest.detect_language(query)
-            qvec = self._centering.query(self.encoder.encode_queries([query])[0], lang)
+            qvec = self._dense.centering.query(self.encoder.encode_queries([query])[0], lang)
             dense = dict(vectors.search(qvec, CANDIDATES, allowed))
             lexical_scores = self._lexical.score(query, group(lang), bridge())
             if allowed is not None:
@@ -252,49 +278,3 @@ class KnowledgeBase:
         from .answer import answer
 
         return answer(self, question, self.search(question, k, langs=langs, sites=sites))
-
-    # --- the vector index -----------------------------------------------------------------
-    # The in-memory FAISS index holds language-centred vectors (see centering.py), derived
-    # from the raw vectors in the store. It is loaded lazily, reloaded when another process
-    # changed the store, and kept current in place by this process's own adds and removes.
-
-    def _current_vectors(self) -> VectorIndex:
-        generation = self._store.generation
-        if self._vectors is None or self._vectors_generation != generation:
-            self._load_vectors(generation)
-        return self._vectors
-
-    def _load_vectors(self, generation: int) -> None:
-        file = self.path / VECTORS_FILE
-        centering = self._store.get_meta("centering")
-        if file.exists() and centering and self._store.get_meta("vectors_generation") == str(generation):
-            self._vectors = VectorIndex.load(file, self.encoder.dim)
-            self._centering = Centering.from_json(centering)
-            self._vectors_generation = generation
-        else:
-            self._derive_vectors()
-
-    def _derive_vectors(self) -> None:
-        """Re-centre every stored vector into a new index (no re-embedding)."""
-        pids, langs, matrix = self._store.vectors()
-        self._centering = Centering.fit(langs, matrix)
-        index = VectorIndex(self.encoder.dim)
-        if len(pids):
-            index.add(pids, self._centering.passages(matrix, langs))
-        self._vectors = index
-        self._vectors_generation = self._store.generation
-        self._dirty = True
-
-    def _after_change(self, index: VectorIndex, add=None, remove=None) -> None:
-        """Apply this process's own change to the loaded index, or re-derive it if the
-        language means have drifted."""
-        if self._centering.is_stale(self._store.lang_counts()):
-            self._derive_vectors()
-            return
-        if add is not None:
-            pids, vectors, langs = add
-            index.add(np.asarray(pids), self._centering.passages(vectors, langs))
-        if remove is not None:
-            index.remove(remove)
-        self._vectors_generation = self._store.generation
-        self._dirty = True

@@ -79,6 +79,19 @@ def site_of(source: str | None) -> str:
 
 
 @dataclass(frozen=True)
+class StoredArticle:
+    id: str
+    raw: str
+    kind: str
+    source: str | None
+    title: str
+    author: str | None
+    date: str | None
+    text: str
+    lang: str
+
+
+@dataclass(frozen=True)
 class PassageRow:
     pid: int
     passage: Passage
@@ -117,22 +130,42 @@ class Store:
         self._db.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                          (key, value))
 
+    def meta_snapshot(self, keys: tuple[str, ...]) -> dict[str, str]:
+        """Several meta values read at one instant (one read transaction)."""
+        rows = self._db.execute(f"SELECT key, value FROM meta WHERE key IN ({','.join('?' * len(keys))})", keys)
+        return dict(rows.fetchall())
+
+    def point_to_vectors(self, name: str, generation: int, sha256: str, centering: str) -> None:
+        """Record the vector file for ``generation``, unless a newer one is recorded already."""
+        with self._transaction():
+            current = self.get_meta("vectors_file") or ""
+            digits = "".join(c for c in current if c.isdigit())
+            if digits and int(digits) >= generation:
+                return
+            for key, value in (("vectors_file", name), ("vectors_sha256", sha256), ("centering", centering)):
+                self.set_meta(key, value)
+
     @property
     def generation(self) -> int:
         """Bumped by every committed change, so readers can tell their view is stale."""
         return int(self.get_meta("generation") or 0)
 
-    def _bump(self) -> None:
-        self.set_meta("generation", str(self.generation + 1))
+    def _bump(self) -> int:
+        """Advance the generation (inside a transaction); the generation the change started from."""
+        before = self.generation
+        self.set_meta("generation", str(before + 1))
+        return before
 
     # --- writes ---------------------------------------------------------------------------
     def has_article(self, article_id: str) -> bool:
         return self._db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is not None
 
     def insert(self, article: Article, passages: list[Passage], vectors: np.ndarray,
-               passage_terms: list[list[str]], signature: np.ndarray) -> list[int]:
+               passage_terms: list[list[str]], signature: np.ndarray) -> tuple[list[int], int]:
         """Store an article with its passages, vectors, terms and MinHash signature in one
-        transaction; returns the new pids."""
+        transaction; returns the new pids and the generation the change was made on.
+
+        Raises sqlite3.IntegrityError if another process stored the same article first."""
         pids: list[int] = []
         with self._transaction():
             self._db.execute(
@@ -150,8 +183,8 @@ class Store:
                      np.asarray(vector, dtype=np.float32).tobytes()))
                 pids.append(cursor.lastrowid)
                 self._db.execute("INSERT INTO lexicon(rowid, terms) VALUES (?, ?)", (cursor.lastrowid, " ".join(words)))
-            self._bump()
-        return pids
+            before = self._bump()
+        return pids, before
 
     def add_source(self, article_id: str, source: str | None) -> bool:
         """Record another source of an article; False if it was known already."""
@@ -180,8 +213,9 @@ class Store:
                 best, best_id = score, article_id
         return best_id if best >= fingerprint.NEAR_DUPLICATE_JACCARD else None
 
-    def delete(self, article_id: str) -> list[int]:
-        """Remove an article, its passages and terms; the pids that went."""
+    def delete(self, article_id: str) -> tuple[list[int], int]:
+        """Remove an article, its passages and terms; the pids that went, and the generation
+        the change was made on."""
         with self._transaction():
             pids = [r[0] for r in self._db.execute("SELECT pid FROM passages WHERE article_id = ?", (article_id,))]
             self._db.executemany("DELETE FROM lexicon WHERE rowid = ?", [(p,) for p in pids])
@@ -189,8 +223,8 @@ class Store:
             self._db.execute("DELETE FROM sources WHERE article_id = ?", (article_id,))
             self._db.execute("DELETE FROM bands WHERE article_id = ?", (article_id,))
             self._db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
-            self._bump()
-        return pids
+            before = self._bump()
+        return pids, before
 
     def _transaction(self):
         return _Transaction(self._db)
@@ -215,9 +249,11 @@ class Store:
         text, raw = self._db.execute("SELECT text, raw FROM articles WHERE id = ?", (article_id,)).fetchone()
         return info, text, raw
 
-    def stored_articles(self) -> Iterator[tuple[str, str, str | None, str, str | None, str | None]]:
-        """``(raw, kind, source, title, author, date)`` of every article, for a rebuild."""
-        yield from self._db.execute("SELECT raw, kind, source, title, author, date FROM articles ORDER BY added, id")
+    def stored_articles(self) -> Iterator[StoredArticle]:
+        """Every article with its raw and cleaned text, oldest first, for a rebuild."""
+        rows = self._db.execute("SELECT id, raw, kind, source, title, author, date, text, lang FROM articles "
+                                "ORDER BY added, id").fetchall()
+        yield from (StoredArticle(*row) for row in rows)
 
     def passages(self, pids: Iterable[int] | None = None) -> list[PassageRow]:
         """Passages by pid (in the order given), or all of them in reading order."""
@@ -232,14 +268,40 @@ class Store:
             rows = [by_pid[p] for p in pids if p in by_pid]
         return [PassageRow(r[0], Passage(r[1], r[2], r[3], r[4], r[5], r[6]), r[7], r[8]) for r in rows]
 
-    def vectors(self) -> tuple[np.ndarray, list[str], np.ndarray]:
-        """All pids, their languages, and their vectors as one matrix."""
-        rows = self._db.execute("SELECT pid, lang, vector FROM passages ORDER BY pid").fetchall()
+    def vectors(self) -> tuple[np.ndarray, list[str], np.ndarray, int]:
+        """All pids, their languages, their vectors as one matrix, and the generation they are
+        of, read in one transaction."""
+        self._db.execute("BEGIN")
+        try:
+            rows = self._db.execute("SELECT pid, lang, vector FROM passages ORDER BY pid").fetchall()
+            generation = self.generation
+        finally:
+            self._db.execute("COMMIT")
         if not rows:
-            return np.zeros(0, dtype=np.int64), [], np.zeros((0, 0), dtype=np.float32)
+            return np.zeros(0, dtype=np.int64), [], np.zeros((0, 0), dtype=np.float32), generation
         pids = np.array([r[0] for r in rows], dtype=np.int64)
         matrix = np.vstack([np.frombuffer(r[2], dtype=np.float32) for r in rows])
-        return pids, [r[1] for r in rows], matrix
+        return pids, [r[1] for r in rows], matrix, generation
+
+    def check(self, dim: int) -> list[str]:
+        """Problems found in the store (empty when it is consistent)."""
+        problems = [f"sqlite: {row[0]}" for row in self._db.execute("PRAGMA quick_check") if row[0] != "ok"]
+        queries = {
+            "passages without an article": "SELECT count(*) FROM passages p LEFT JOIN articles a ON a.id = p.article_id "
+                                           "WHERE a.id IS NULL",
+            "lexicon rows without a passage": "SELECT count(*) FROM lexicon l LEFT JOIN passages p ON p.pid = l.rowid "
+                                              "WHERE p.pid IS NULL",
+            "passages without lexicon terms": "SELECT count(*) FROM passages p LEFT JOIN lexicon l ON l.rowid = p.pid "
+                                              "WHERE l.rowid IS NULL",
+            "vectors of the wrong size": f"SELECT count(*) FROM passages WHERE length(vector) != {dim * 4}",
+            "articles without passages": "SELECT count(*) FROM articles a WHERE NOT EXISTS "
+                                         "(SELECT 1 FROM passages p WHERE p.article_id = a.id)",
+        }
+        for problem, sql in queries.items():
+            count = self._db.execute(sql).fetchone()[0]
+            if count:
+                problems.append(f"{count} {problem}")
+        return problems
 
     def lang_counts(self) -> dict[str, int]:
         return dict(self._db.execute("SELECT lang, count(*) FROM passages GROUP BY lang").fetchall())

@@ -11,7 +11,8 @@ from .conftest import ROOT
 
 pytestmark = pytest.mark.slow
 
-QUESTIONS = [q.question for q in load_questions(ROOT / "bench" / "eval" / "questions.jsonl")]
+# Every third question of the evaluation set: 32 questions in all three languages, kept short for CI time.
+QUESTIONS = [q.question for q in load_questions(ROOT / "bench" / "eval" / "questions.jsonl")][::3]
 
 
 def check_answer(kb, answer):
@@ -49,7 +50,7 @@ def test_unanswerable_question_says_so_in_its_language(seeds_kb):
 
 
 def test_sentences_from_one_article_are_in_reading_order(seeds_kb):
-    for question in QUESTIONS[:40]:
+    for question in QUESTIONS[:12]:
         answer = seeds_kb.ask(question)
         by_article = {}
         for quote in answer.quotes:

@@ -1,12 +1,13 @@
 """KnowledgeBase bookkeeping with the hashing encoder: add, re-add, remove, persist, reopen."""
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 
 from index import EncoderError, EncoderMismatch, KnowledgeBase, NotFound
 from ingest import IngestError
-from index.kb import VECTORS_FILE
 from index.lexical import terms
 
 from .conftest import SEEDS
@@ -49,7 +50,7 @@ def test_remove_deletes_passages_vectors_and_terms(fake_kb):
     assert all(p.article_id == keep.id for p in fake_kb.passages())
     hits = fake_kb.search("weekly event members", 5)
     assert hits and all(h.article_id == keep.id for h in hits)
-    assert len(fake_kb._current_vectors()) == keep.passages
+    assert len(fake_kb._dense.current()) == keep.passages
     assert len(fake_kb._store.postings(terms("weekly")[0])[0]) == 0  # its terms left the lexicon
 
 
@@ -63,7 +64,7 @@ def test_reopen_finds_everything_and_uses_saved_vectors(tmp_path):
     with KnowledgeBase.open(path, model=HashEncoder()) as kb:
         ids = {kb.add(source).article.id for source in SEEDS.values()}
         before = [(h.article_id, h.start) for h in kb.search("運營 B端", 5)]
-    assert (path / VECTORS_FILE).exists()
+    assert len(list(path.glob("vectors-*.faiss"))) == 1
     with KnowledgeBase.open(path, model=HashEncoder()) as kb:
         assert {a.id for a in kb.articles()} == ids
         assert [(h.article_id, h.start) for h in kb.search("運營 B端", 5)] == before
@@ -78,7 +79,7 @@ def test_stale_vector_file_is_rebuilt_from_the_store(tmp_path):
     kb.add(SEEDS["004"])
     kb._store.close()  # no save()
     with KnowledgeBase.open(path, model=HashEncoder()) as kb:
-        assert len(kb._current_vectors()) == len(kb.passages())
+        assert len(kb._dense.current()) == len(kb.passages())
         assert {h.article_id for h in kb.search("小丽 运营 工资", 3)} & {a.id for a in kb.articles() if a.lang == "zh-Hans"}
 
 
@@ -119,7 +120,7 @@ def test_rebuild_with_another_encoder_keeps_articles(tmp_path):
     with pytest.raises(EncoderError, match="test:other"):
         KnowledgeBase.open(path)  # a custom encoder cannot be found from its id alone
     with KnowledgeBase.open(path, model=OtherHashEncoder()) as kb:
-        assert len(kb._current_vectors()) == len(kb.passages())
+        assert len(kb._dense.current()) == len(kb.passages())
 
 
 def test_search_scores_are_ordered_and_hits_are_exact_spans(fake_kb):
@@ -136,8 +137,8 @@ def test_search_scores_are_ordered_and_hits_are_exact_spans(fake_kb):
 def test_vectors_in_faiss_match_the_store(fake_kb):
     for source in list(SEEDS.values())[:3]:
         fake_kb.add(source)
-    index = fake_kb._current_vectors()
-    pids, _, _ = fake_kb._store.vectors()
+    index = fake_kb._dense.current()
+    pids, _, _, _ = fake_kb._store.vectors()
     assert len(index) == len(pids)
     assert sorted(np.asarray(pids).tolist()) == sorted(r.pid for r in fake_kb._store.passages())
 
@@ -176,3 +177,73 @@ def test_add_upload_names_the_file(fake_kb):
         fake_kb.add_upload("scan.pdf", b"%PDF-1.4")
     with pytest.raises(IngestError, match="empty.txt"):
         fake_kb.add_upload("empty.txt", b"")
+
+
+def test_a_damaged_vector_file_is_rebuilt_from_the_store(tmp_path):
+    path = tmp_path / "kb"
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        kb.add(SEEDS["001"])
+        expected = [h.start for h in kb.search("operators career", 3)]
+    (file,) = path.glob("vectors-*.faiss")
+    file.write_bytes(file.read_bytes()[:-100] + b"\0" * 100)  # same size, wrong checksum
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        assert [h.start for h in kb.search("operators career", 3)] == expected
+    (file,) = path.glob("vectors-*.faiss")
+    file.unlink()
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        assert [h.start for h in kb.search("operators career", 3)] == expected
+
+
+def test_two_writers_never_label_a_file_with_the_wrong_generation(tmp_path):
+    path = tmp_path / "kb"
+    first = KnowledgeBase.open(path, model=HashEncoder())
+    second = KnowledgeBase.open(path, model=HashEncoder())
+    first.add_text(EN, title="one")
+    second.add_text(ZH, title="two")     # second's index was current: it applies its change
+    first.add(SEEDS["000"])              # first's index missed "two": it must reload, not guess
+    second.save()
+    first.save()
+    first.close()
+    second.close()
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        assert len(kb._dense.current()) == len(kb.passages())
+        assert {h.article_id for h in kb.search("社群 成员 活跃", 10)} >= {a.id for a in kb.articles() if a.title == "two"}
+
+
+def test_a_reader_follows_a_rebuild_done_by_another_process(tmp_path):
+    path = tmp_path / "kb"
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        kb.add(SEEDS["000"])
+    reader = KnowledgeBase.open(path, model=HashEncoder())
+    assert reader.search("operators", 1)
+    with KnowledgeBase.open(path, model=HashEncoder()) as writer:
+        writer.add(SEEDS["004"])
+        writer.rebuild()
+    assert len(reader.articles()) == 2
+    assert any(h.lang == "zh-Hans" for h in reader.search("小丽 运营", 3))
+    reader.close()
+
+
+@pytest.mark.parametrize("state", ["unfinished rebuild", "swapped out", "swapped in", "old left"])
+def test_an_interrupted_rebuild_is_recovered_on_open(tmp_path, state):
+    path = tmp_path / "kb"
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        original = kb.add(SEEDS["001"]).article.id
+    rebuilt, old = tmp_path / "kb.rebuild", tmp_path / "kb.old"
+    shutil.copytree(path, rebuilt)
+    if state == "unfinished rebuild":
+        (rebuilt / "store.sqlite").write_bytes(b"half written")
+    elif state == "swapped out":  # killed between the two renames
+        (rebuilt / "COMPLETE").touch()
+        path.rename(old)
+    elif state == "swapped in":   # killed after both renames, before cleaning up
+        (rebuilt / "COMPLETE").touch()
+        path.rename(old)
+        rebuilt.rename(path)
+    else:
+        shutil.rmtree(rebuilt)
+        shutil.copytree(path, old)
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        assert [a.id for a in kb.articles()] == [original]
+        assert kb.search("operators", 1)
+    assert not rebuilt.exists() and not old.exists() and not (path / "COMPLETE").exists()
