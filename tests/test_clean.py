@@ -243,3 +243,11 @@ def test_clean_text_never_raises_is_idempotent_and_adds_nothing(text):
     once = clean_text(text)
     assert clean_text(once) == once
     assert _contained(once, text)
+
+
+def test_repeated_paragraphs_reach_a_fixed_point():
+    # Found by hypothesis: each pass peeled one repeat, and six passes were not enough.
+    p = "Paragraph 0 explains how a small team plans its week, measures what matters and decides what to stop doing next."
+    text = "\n".join(["growth", p, p, "users", "growth growth", "growth users", "growth", p, p, p, "growth", p])
+    once = clean_text(text)
+    assert clean_text(once) == once
