@@ -59,7 +59,7 @@ def _choose_sentences(kb: "KnowledgeBase", question: str, hits: list[Hit]) -> li
     if not candidates:
         return []
     vectors = kb.encoder.encode_passages([hit.text[s:e] for hit, s, e in candidates])
-    scores = vectors @ kb.encoder.encode_queries([question])[0]
+    scores = vectors @ kb.query_vector(question)
     chosen: list[int] = []
     for n in range(len(hits)):
         mine = [i for i, owner in enumerate(owners) if owner == n]

@@ -52,6 +52,7 @@ class KnowledgeBase:
         self.path = path
         self.encoder = encoder
         self._lock = threading.RLock()
+        self._last_query: tuple = (None, None)
         self._attach(store)
 
     def _follow_rebuild(self) -> None:
@@ -250,7 +251,7 @@ class KnowledgeBase:
             vectors = self._dense.current()
             allowed = self._allowed(langs, sites)
             lang = ingest.detect_language(query)
-            qvec = self._dense.centering.query(self.encoder.encode_queries([query])[0], lang)
+            qvec = self._dense.centering.query(self.query_vector(query), lang)
             dense = dict(vectors.search(qvec, CANDIDATES, allowed))
             lexical_scores = self._lexical.score(query, group(lang), bridge())
             if allowed is not None:
@@ -265,6 +266,14 @@ class KnowledgeBase:
                         r.passage.start, r.passage.end, dense[r.pid])
                     for r in self._store.passages(top)]
 
+    def query_vector(self, query: str) -> np.ndarray:
+        """The encoder's vector for ``query``; the last one is kept, since :meth:`ask` needs the
+        vector its search just computed (one encoder call per question, not two)."""
+        key = (self.encoder.id, query)
+        if self._last_query[0] != key:
+            self._last_query = (key, self.encoder.encode_queries([query])[0])
+        return self._last_query[1]
+
     def _allowed(self, langs: Iterable[str] | None, sites: Iterable[str] | None) -> np.ndarray | None:
         if langs is None and sites is None:
             return None
@@ -277,4 +286,5 @@ class KnowledgeBase:
         drawn from the ``k`` best passages; ``langs`` and ``sites`` filter as in :meth:`search`."""
         from .answer import answer
 
+        question = question.strip()
         return answer(self, question, self.search(question, k, langs=langs, sites=sites))

@@ -230,22 +230,27 @@ class Store:
         return _Transaction(self._db)
 
     # --- reads ----------------------------------------------------------------------------
-    def articles(self) -> list[ArticleInfo]:
+    def articles(self, article_id: str | None = None) -> list[ArticleInfo]:
+        """Every article, oldest first; or only the one with ``article_id``."""
+        where, args = ("WHERE id = ?", (article_id,)) if article_id is not None else ("", ())
         also: dict[str, list[str]] = {}
-        for article_id, source in self._db.execute("SELECT article_id, source FROM sources ORDER BY rowid"):
-            also.setdefault(article_id, []).append(source)
+        source_where = "WHERE article_id = ?" if article_id is not None else ""
+        for owner, source in self._db.execute(f"SELECT article_id, source FROM sources {source_where} ORDER BY rowid",
+                                              args):
+            also.setdefault(owner, []).append(source)
         rows = self._db.execute(
             "SELECT a.id, a.title, a.source, a.lang, a.kind, length(a.text), "
             "(SELECT count(*) FROM passages p WHERE p.article_id = a.id), a.added, a.flags "
-            "FROM articles a ORDER BY a.added, a.id")
+            f"FROM articles a {where} ORDER BY a.added, a.id", args)
         return [ArticleInfo(*row[:8], flags=tuple(json.loads(row[8])), also_from=tuple(also.get(row[0], ())))
                 for row in rows]
 
     def article(self, article_id: str) -> tuple[ArticleInfo, str, str] | None:
         """Info, cleaned text and raw text of one article."""
-        info = next((a for a in self.articles() if a.id == article_id), None)
-        if info is None:
+        found = self.articles(article_id)
+        if not found:
             return None
+        info = found[0]
         text, raw = self._db.execute("SELECT text, raw FROM articles WHERE id = ?", (article_id,)).fetchone()
         return info, text, raw
 
