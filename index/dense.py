@@ -75,9 +75,10 @@ class DenseIndex:
         with self._lock:
             pids, langs, matrix, generation = self.store.vectors()
             self.centering = Centering.fit(langs, matrix)
-            index = VectorIndex(self.dim)
-            if len(pids):
-                index.add(pids, self.centering.passages(matrix, langs))
+            # build() picks the type for the whole set (approximate past EXACT_MAX); adding
+            # to an empty exact index would build an exact one and then rebuild it.
+            centred = self.centering.passages(matrix, langs) if len(pids) else np.zeros((0, self.dim), np.float32)
+            index = VectorIndex.build(pids, centred, self.dim)
             self._index, self._generation, self._dirty = index, generation, True
 
     # --- this process's own changes -------------------------------------------------------

@@ -170,3 +170,23 @@ def test_empty_index_round_trip(tmp_path):
     assert len(loaded) == 0 and loaded.search(np.ones(4, np.float32), 3) == []
     loaded.add(np.array([5]), np.full((1, 4), 0.5, np.float32))
     assert loaded.search(np.ones(4, np.float32), 3) == [(5, 2.0)]
+
+
+def test_a_base_derived_from_the_store_gets_the_type_for_its_size(tmp_path, monkeypatch):
+    from index import KnowledgeBase
+
+    from .conftest import SEEDS
+    from .fakes import HashEncoder
+
+    monkeypatch.setattr(vectors_module, "EXACT_MAX", 40)
+    path = tmp_path / "kb"
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        for source in SEEDS.values():
+            kb.add(source)
+        kb._dense.derive()
+        assert kb._dense.current().kind == APPROXIMATE and len(kb._dense.current()) == len(kb.passages())
+    for file in path.glob("vectors-*.faiss"):
+        file.unlink()  # rebuilt from the store on open
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        assert kb._dense.current().kind == APPROXIMATE
+        assert kb.search("B端運營", 3)
