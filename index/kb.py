@@ -216,6 +216,7 @@ class KnowledgeBase:
     def check(self) -> list[str]:
         """Problems found in the base (empty when the store and the indexes agree)."""
         problems = self._store.check(self.encoder.dim)
+        problems += self._dense.verify()
         vectors, passages = len(self._dense.current()), self._store.count_passages()
         if vectors != passages:
             problems.append(f"the vector index holds {vectors} vectors for {passages} passages")

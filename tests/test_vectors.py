@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 
@@ -190,3 +192,93 @@ def test_a_base_derived_from_the_store_gets_the_type_for_its_size(tmp_path, monk
     with KnowledgeBase.open(path, model=HashEncoder()) as kb:
         assert kb._dense.current().kind == APPROXIMATE
         assert kb.search("B端運營", 3)
+
+
+def _seeds_base(path):
+    from index import KnowledgeBase
+
+    from .conftest import SEEDS
+    from .fakes import HashEncoder
+
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        for key in ("000", "001", "004"):
+            kb.add(SEEDS[key])
+        expected = [(h.article_id, h.start) for h in kb.search("operators 运营", 5)]
+    (file,) = path.glob("vectors-*.faiss")
+    return file, expected
+
+
+def _damage_in_place(file, offset, size=16):
+    """Overwrite bytes without changing the file's size, inode or mtime (as bit rot would)."""
+    stat = file.stat()
+    with open(file, "r+b") as handle:
+        handle.seek(offset)
+        old = handle.read(size)
+        handle.seek(offset)
+        handle.write(bytes(b ^ 0xFF for b in old))
+    os.utime(file, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert file.stat().st_ino == stat.st_ino and file.stat().st_mtime_ns == stat.st_mtime_ns
+
+
+def test_open_trusts_the_stamp_and_hashes_the_whole_file_only_when_it_changed(tmp_path, monkeypatch):
+    from index import KnowledgeBase, dense
+
+    from .fakes import HashEncoder
+
+    path = tmp_path / "kb"
+    file, expected = _seeds_base(path)
+    assert (file.parent / (file.name + dense.STAMP_SUFFIX)).exists()
+    hashed = []
+    real_sha256 = dense._sha256
+    monkeypatch.setattr(dense, "_sha256", lambda p: hashed.append(p) or real_sha256(p))
+
+    def reopen():
+        with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+            assert [(h.article_id, h.start) for h in kb.search("operators 运营", 5)] == expected
+
+    reopen()
+    assert hashed == []  # stamp, stat and samples matched: no full hash
+    data = file.read_bytes()
+    file.unlink()
+    file.write_bytes(data)  # same bytes, another inode and mtime (a copy): hashed once, stamped again
+    reopen()
+    assert hashed == [file]
+    reopen()
+    assert hashed == [file]
+
+
+def test_damage_in_a_sampled_place_is_caught_on_open(tmp_path):
+    from index import KnowledgeBase
+
+    from .fakes import HashEncoder
+
+    path = tmp_path / "kb"
+    file, expected = _seeds_base(path)
+    _damage_in_place(file, file.stat().st_size // 2)  # a small file is sampled whole
+    before = file.read_bytes()
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        assert [(h.article_id, h.start) for h in kb.search("operators 运营", 5)] == expected
+        assert kb.check() == []
+    assert [f.read_bytes() != before for f in path.glob("vectors-*.faiss")] in ([], [True])
+
+
+def test_damage_the_samples_miss_is_found_by_check_and_rebuilt(tmp_path, monkeypatch):
+    from index import KnowledgeBase, dense
+
+    from .fakes import HashEncoder
+
+    monkeypatch.setattr(dense, "HEAD_BYTES", 64)
+    monkeypatch.setattr(dense, "SAMPLES", 4)
+    monkeypatch.setattr(dense, "SAMPLE_BYTES", 16)
+    path = tmp_path / "kb"
+    file, expected = _seeds_base(path)
+    span = file.stat().st_size - 64 - 16
+    _damage_in_place(file, 64 + span // 8)  # between the first two samples
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        problems = kb.check()  # hashes the whole file
+        assert len(problems) == 1 and file.name in problems[0] and "checksum" in problems[0]
+        assert [(h.article_id, h.start) for h in kb.search("operators 运营", 5)] == expected
+        assert kb.check() == []
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        assert kb.check() == []
+        assert [(h.article_id, h.start) for h in kb.search("operators 运营", 5)] == expected
