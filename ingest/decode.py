@@ -25,6 +25,12 @@ _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
 #: How far into an HTML document a ``<meta charset>`` is looked for (the HTML standard
 #: says the declaration must be within the first 1024 bytes; 4096 tolerates sloppy pages).
 META_SCAN_BYTES = 4096
+#: Text that is UTF-8 but for a few bad bytes (a truncated file, one pasted Latin-1 byte) is
+#: read as UTF-8 with a replacement character per bad byte when it holds at least this many
+#: valid multi-byte characters per bad one. Left to the detector, one bad byte turned English
+#: with curly quotes and dashes into Mac Roman mojibake (“ → ‚Äú). GBK, Big5 and Latin-1 text
+#: read as UTF-8 has more bad sequences than valid ones, far from this ratio.
+MOSTLY_UTF8_GOOD_PER_BAD = 10
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([\w.:-]+)""", re.IGNORECASE)
 
@@ -59,8 +65,18 @@ def _is_utf8(data: bytes) -> bool:
     return True
 
 
+def _mostly_utf8(data: bytes) -> str | None:
+    """``data`` decoded as UTF-8 with replacement characters, if only a few of its bytes are bad."""
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    good = len(text) - len(text.encode("ascii", errors="ignore")) - bad
+    if good >= UTF8_OVER_DECLARED_MIN_SEQUENCES and good >= bad * MOSTLY_UTF8_GOOD_PER_BAD:
+        return text
+    return None
+
+
 def decode(data: bytes, content_type: str | None = None) -> str:
-    """Decode ``data``: BOM, declared charset, strict UTF-8, then charset-normalizer's guess.
+    """Decode ``data``: BOM, declared charset, UTF-8 (strict, then mostly), then charset-normalizer's guess.
 
     ``content_type`` is the HTTP header, which wins over the document's own declaration.
     Valid UTF-8 wins over a declared legacy charset (see UTF8_OVER_DECLARED_MIN_SEQUENCES).
@@ -82,6 +98,9 @@ def decode(data: bytes, content_type: str | None = None) -> str:
             pass  # pages lie about their charset; try the others
     if utf8:
         return data.decode("utf-8")
+    mostly = _mostly_utf8(data)
+    if mostly is not None:
+        return mostly
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()

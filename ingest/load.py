@@ -1,15 +1,18 @@
 """From a source (file, directory or URL) to a cleaned :class:`Article`."""
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
+import unicodedata
 from pathlib import Path
 
 from .article import Article
 from .clean import clean
 from .decode import decode
 from .errors import EmptyArticle, IngestError, UnsupportedSource
-from .fetch import fetch, is_url
+from .fetch import fetch, human_size, is_url, looks_like_url
 from .lang import detect_language
 from .markdown import markdown_to_text
 
@@ -26,6 +29,21 @@ DERIVED_TITLE_CHARS = 60
 MAX_FILE_BYTES = 10 * 1024 * 1024
 #: Fewer characters than this after cleaning is not an article.
 MIN_ARTICLE_CHARS = 20
+#: Binary detection looks at this many leading bytes (as git does with its 8000).
+BINARY_SAMPLE_BYTES = 8192
+#: Text in any encoding ingest reads holds almost no C0 control bytes besides tab, newlines,
+#: form feed and ESC (ISO-2022); random bytes hold about 10% (26 of 256 values). More than
+#: half that share in the sample means binary data.
+BINARY_CONTROL_SHARE = 0.05
+_NOT_CONTROL_BYTES = bytes(b for b in range(256) if b not in (*range(0x01, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20), 0x7F))
+#: Leading bytes of common binary files given a text extension by mistake.
+MAGIC = {b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
+         b"%PDF": "a PDF document", b"PK\x03\x04": "a ZIP archive, or a .docx/.xlsx file",
+         b"\x1f\x8b": "gzip-compressed data", b"RIFF": "a RIFF media file", b"\x7fELF": "a program"}
+#: A page whose article text is this share or more of link texts (line by line) is a list of
+#: links (a category page, a site map), not an article. Real articles quote a link per
+#: paragraph at most; the fixtures' share is under 0.05.
+LINK_LIST_SHARE = 0.8
 
 
 def _split_title(text: str) -> tuple[str | None, str]:
@@ -72,13 +90,34 @@ def _whole_page_text(html: str) -> str:
     return trafilatura.html2txt(html) or ""
 
 
+def _key(text: str) -> str:
+    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text)).casefold()
+
+
+def _link_share(article_text: str, html: str) -> float:
+    """The share of ``article_text`` (by characters, line by line) that is the text of a link in ``html``."""
+    import lxml.html
+    from lxml.etree import ParserError
+
+    try:
+        doc = lxml.html.document_fromstring(html.encode("utf-8", "replace"),
+                                            parser=lxml.html.HTMLParser(encoding="utf-8"))
+    except (ParserError, ValueError):
+        return 0.0
+    links = {_key(a.text_content()) for a in doc.iter("a")} - {""}
+    lines = [_key(line) for line in article_text.split("\n")]
+    total = sum(map(len, lines))
+    return sum(len(line) for line in lines if line in links) / total if total else 0.0
+
+
 def extract_html(html: bytes | str, url: str | None = None) -> Article:
     """Extract the main text of a web page with trafilatura, then clean it with :func:`clean`.
 
     Bytes are decoded first (no HTTP header here: XML declaration or ``<meta charset>``,
     then UTF-8, then detection; see :func:`ingest.decode.decode`). Title, author, date and
     URL (``url``, else the page's canonical URL) are kept when the page has them. No
-    language filter is applied: a page in any language is extracted. When trafilatura finds
+    language filter is applied: a page in any language is extracted. A page whose text is
+    nothing but its links (a category page) raises :class:`EmptyArticle`. When trafilatura finds
     no main text (a page built of ``<div>`` soup it does not recognise), the page's whole
     visible text goes through the plain-text cleaner, which is built for such dumps.
     """
@@ -98,68 +137,163 @@ def extract_html(html: bytes | str, url: str | None = None) -> Article:
         article = parse(body, "text", source=source, title=title, author=author, date=date)
     except EmptyArticle as exc:
         raise EmptyArticle(url or "HTML", exc.problem) from exc
+    if _link_share(article.text, text) >= LINK_LIST_SHARE:
+        raise EmptyArticle(url or "HTML", "the page is a list of links, with no article text")
     return Article(text=article.text, title=article.title, lang=article.lang, source=source,
                    kind="html", raw=text, author=author, date=date, flags=article.flags)
 
 
-def load(source: str | os.PathLike) -> Article:
+def _binary_problem(data: bytes) -> str | None:
+    """Why ``data`` is not text ("binary data (a PNG image), not text"), or None."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")):
+        return None  # a BOM: UTF-16 text holds NUL bytes
+    for magic, what in MAGIC.items():
+        if data.startswith(magic):
+            return f"binary data ({what}), not text"
+    sample = data[:BINARY_SAMPLE_BYTES]
+    if b"\x00" in sample:
+        return "binary data (it holds NUL bytes), not text; UTF-16 text needs a byte-order mark"
+    controls = len(sample.translate(None, _NOT_CONTROL_BYTES))
+    if sample and controls / len(sample) > BINARY_CONTROL_SHARE:
+        return "binary data (control bytes), not text"
+    return None
+
+
+def _stat(source: str) -> os.stat_result:
+    """``os.stat(source)``, or an IngestError saying in words why the path cannot be used."""
+    try:
+        return os.stat(source)
+    except ValueError as exc:  # a NUL character in the path
+        raise IngestError(source, "not a valid path") from exc
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            problem = "symbolic link loop (the link points back to itself)"
+        elif exc.errno == errno.ENOENT and os.path.islink(source):
+            problem = f"broken symbolic link: it points to {os.readlink(source)}, which does not exist"
+        elif exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            problem = "no such file or directory"
+        else:
+            problem = f"cannot open: {(exc.strerror or str(exc)).lower()}"
+        raise IngestError(source, problem) from exc
+
+
+def _read_file(source: str) -> bytes:
+    """The bytes of a regular file of a kind ingest reads, within MAX_FILE_BYTES."""
+    info = _stat(source)
+    if stat.S_ISDIR(info.st_mode):
+        raise IngestError(source, "is a directory; use ingest.discover() to list its articles")
+    suffix = Path(source).suffix.lower()
+    if suffix not in KINDS:
+        raise UnsupportedSource(source, f"unsupported file type {suffix or '(no extension)'!r}; "
+                                        f"expected one of {', '.join(sorted(KINDS))}")
+    if not stat.S_ISREG(info.st_mode):
+        raise UnsupportedSource(source, "not a regular file (a pipe, socket or device)")
+    if info.st_size > MAX_FILE_BYTES:
+        raise IngestError(source, f"file is {human_size(info.st_size)}, over the {human_size(MAX_FILE_BYTES)} limit")
+    try:
+        with open(source, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)  # it may have grown since stat
+    except OSError as exc:
+        raise IngestError(source, f"cannot read: {(exc.strerror or str(exc)).lower()}") from exc
+    if len(data) > MAX_FILE_BYTES:
+        raise IngestError(source, f"file is over the {human_size(MAX_FILE_BYTES)} limit")
+    return data
+
+
+def _renamed(source: str, exc: IngestError) -> IngestError:
+    """The same error, naming ``source`` (what the caller gave) instead of a resolved path or "HTML"."""
+    return type(exc)(source, exc.problem)
+
+
+def load(source: str | os.PathLike, *, allow_private: bool = False) -> Article:
     """Load one article from a ``.txt``, ``.md`` or ``.html`` file or an http(s) URL.
 
-    Raises :class:`IngestError` (or a subclass) whose message names ``source``.
+    URLs are fetched by :func:`ingest.fetch.fetch`, which refuses hosts on loopback or private
+    networks unless ``allow_private`` (or KB_ALLOW_PRIVATE_URLS=1). Raises :class:`IngestError`
+    (or a subclass) whose message names ``source`` and says what is wrong.
     """
     source = os.fspath(source)
-    if is_url(source):
-        fetched = fetch(source)
-        kind = "text" if fetched.content_type.startswith(("text/plain", "text/markdown")) else "html"
-        if kind == "html":
-            article = extract_html(decode(fetched.data, fetched.content_type), url=fetched.url)
-            return article
-        return parse(decode(fetched.data, fetched.content_type), kind, source=fetched.url)
-    path = Path(source)
-    if not path.exists():
-        raise IngestError(source, "no such file or directory")
-    if path.is_dir():
-        raise IngestError(source, "is a directory; use ingest.discover() to list its articles")
-    kind = KINDS.get(path.suffix.lower())
-    if kind is None:
-        raise UnsupportedSource(source, f"unsupported file type {path.suffix or '(no extension)'!r}; "
-                                        f"expected one of {', '.join(sorted(KINDS))}")
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise IngestError(source, f"file is {size / 1e6:.1f} MB, over the {MAX_FILE_BYTES // 2**20} MB limit")
+    if is_url(source) or (looks_like_url(source) and not os.path.lexists(source)):
+        fetched = fetch(source, allow_private=allow_private)  # refuses ftp:, file:, javascript:...
+        problem = _binary_problem(fetched.data)
+        if problem:
+            raise UnsupportedSource(source, problem)
+        text = decode(fetched.data, fetched.content_type)
+        if fetched.content_type.lower().startswith(("text/plain", "text/markdown")):
+            return parse(text, "text", source=fetched.url)
+        return extract_html(text, url=fetched.url)
+    data = _read_file(source)
+    problem = _binary_problem(data)
+    if problem:
+        raise UnsupportedSource(source, problem)
+    kind = KINDS[Path(source).suffix.lower()]
+    resolved = str(Path(source).resolve())
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise IngestError(source, f"cannot read: {exc.strerror}") from exc
-    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise UnsupportedSource(source, "binary file, not text")
-    resolved = str(path.resolve())
-    if kind == "html":
+        if kind != "html":
+            return parse(decode(data), kind, source=resolved)
+        article = extract_html(data, url=None)
+    except IngestError as exc:
+        raise _renamed(source, exc) from exc
+    return Article(text=article.text, title=article.title, lang=article.lang, source=resolved,
+                   kind="html", raw=article.raw, author=article.author, date=article.date,
+                   flags=article.flags)
+
+
+def _walk(top: str, seen_dirs: set[tuple[int, int]], seen_files: set[str]) -> list[str]:
+    """The article files under ``top``, depth first, files before subdirectories, each name sorted.
+
+    Symbolic links to directories are followed, but no directory is entered twice (a link
+    loop ends), and no file is listed twice. Broken links with an article extension are
+    listed, so that loading them reports the problem.
+    """
+    found: list[str] = []
+    stack = [top]
+    while stack:
+        directory = stack.pop()
+        info = os.stat(directory)
+        if (info.st_dev, info.st_ino) in seen_dirs:
+            continue
+        seen_dirs.add((info.st_dev, info.st_ino))
         try:
-            article = extract_html(data, url=None)
-        except IngestError as exc:  # name the file, not "HTML"
-            raise type(exc)(source, exc.problem) from exc
-        return Article(text=article.text, title=article.title, lang=article.lang, source=resolved,
-                       kind="html", raw=article.raw, author=article.author, date=article.date,
-                       flags=article.flags)
-    return parse(decode(data), kind, source=resolved)
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as exc:
+            raise IngestError(directory, f"cannot list directory: {(exc.strerror or str(exc)).lower()}") from exc
+        subdirs = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                subdirs.append(entry.path)
+            elif Path(entry.name).suffix.lower() in KINDS:
+                real = os.path.realpath(entry.path)
+                if real not in seen_files:
+                    seen_files.add(real)
+                    found.append(entry.path)
+        stack.extend(reversed(subdirs))
+    return found
 
 
 def discover(sources: list[str] | tuple[str, ...]) -> list[str]:
     """Expand directories into the article files they hold (sorted, recursively).
 
-    URLs and files pass through unchanged; a directory contributes the files whose extension
-    ingest reads, skipping hidden ones. A missing path raises :class:`IngestError`.
+    URLs and files pass through unchanged (also URLs :func:`load` will refuse, so that it
+    says why); a directory contributes the files whose extension ingest reads, skipping
+    hidden ones, following links without looping. A missing path raises :class:`IngestError`.
     """
     found: list[str] = []
+    seen_dirs: set[tuple[int, int]] = set()
+    seen_files: set[str] = set()
     for source in map(os.fspath, sources):
-        if is_url(source) or not os.path.isdir(source):
-            if not is_url(source) and not os.path.exists(source):
-                raise IngestError(source, "no such file or directory")
+        if is_url(source) or (looks_like_url(source) and not os.path.lexists(source)):
             found.append(source)
-            continue
-        for root, dirs, files in os.walk(source, followlinks=False):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            found.extend(os.path.join(root, f) for f in sorted(files)
-                         if not f.startswith(".") and Path(f).suffix.lower() in KINDS)
+        elif os.path.isdir(source):
+            found.extend(_walk(source, seen_dirs, seen_files))
+        elif os.path.lexists(source):
+            found.append(source)  # a file, or a broken link that load() reports
+        else:
+            raise IngestError(source, "no such file or directory")
     return found

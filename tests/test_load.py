@@ -102,9 +102,9 @@ def test_url_is_fetched_and_extracted(server):
     base, root = server
     (root / "post.html").write_bytes(page("Webinar checklist", BODY_EN).encode("utf-8"))
     (root / "notes.txt").write_text("Title line\n\n" + BODY_EN, encoding="utf-8")
-    article = load(f"{base}/post.html")
+    article = load(f"{base}/post.html", allow_private=True)
     assert article.title == "Webinar checklist" and article.source == f"{base}/post.html" and article.kind == "html"
-    text = load(f"{base}/notes.txt")
+    text = load(f"{base}/notes.txt", allow_private=True)
     assert text.title == "Title line" and text.kind == "text"
 
 
@@ -112,12 +112,30 @@ def test_url_errors_name_the_url(server):
     base, root = server
     (root / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(64))
     with pytest.raises(FetchError, match="404") as info:
-        load(f"{base}/missing.html")
+        load(f"{base}/missing.html", allow_private=True)
     assert f"{base}/missing.html" in str(info.value)
     with pytest.raises(FetchError, match="not a web page"):
-        load(f"{base}/image.png")
-    with pytest.raises(FetchError, match="could not fetch"):
-        load("http://127.0.0.1:9/nothing-listens-here")
+        load(f"{base}/image.png", allow_private=True)
+    with pytest.raises(FetchError, match="could not connect to 127.0.0.1 .*port 9: connection refused"):
+        load("http://127.0.0.1:9/nothing-listens-here", allow_private=True)
+
+
+def test_url_on_loopback_is_refused_unless_allowed(server, monkeypatch):
+    base, root = server
+    (root / "post.html").write_bytes(page("Webinar checklist", BODY_EN).encode("utf-8"))
+    monkeypatch.delenv("KB_ALLOW_PRIVATE_URLS", raising=False)
+    with pytest.raises(FetchError, match="refused: 127.0.0.1 is a loopback address; set KB_ALLOW_PRIVATE_URLS=1"):
+        load(f"{base}/post.html")
+    monkeypatch.setenv("KB_ALLOW_PRIVATE_URLS", "1")
+    assert load(f"{base}/post.html").title == "Webinar checklist"
+
+
+def test_text_served_as_html_that_is_binary_is_refused(server):
+    base, root = server
+    (root / "fake.html").write_bytes(bytes(range(1, 32)) * 50)
+    with pytest.raises(UnsupportedSource, match="binary data") as info:
+        load(f"{base}/fake.html", allow_private=True)
+    assert f"{base}/fake.html" in str(info.value)
 
 
 # --- hand-written HTML fixtures unlike the seeds (tests/fixtures/cleaning) -------------------
