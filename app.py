@@ -115,8 +115,7 @@ def build_from_corpus(kb: KnowledgeBase) -> None:
     bar.empty()
 
 
-def ask_tab(kb: KnowledgeBase) -> None:
-    articles = kb.articles()
+def ask_tab(kb: KnowledgeBase, articles: list) -> None:
     st.caption(t("caption", articles=len(articles), passages=sum(a.passages for a in articles)))
     st.write(t("examples"))
     columns = st.columns(3)
@@ -162,20 +161,21 @@ def show_answer(kb: KnowledgeBase, question: str, langs, sites) -> None:
                 st.markdown(marked(full, question, span))
 
 
-def library_tab(kb: KnowledgeBase) -> None:
+def library_tab(kb: KnowledgeBase, articles: list) -> None:
+    added = False
     url = st.text_input(t("add_url"), key="add_url", placeholder="https://")
     if st.button(t("add_url_button"), key="add_url_button") and url.strip():
         with st.spinner(url):
-            report(lambda: kb.add(url.strip()))
+            added = report(lambda: kb.add(url.strip()))
     files = st.file_uploader(t("upload"), type=["txt", "md", "markdown", "html", "htm"],
                              accept_multiple_files=True, key="upload")
     if st.button(t("add_files"), key="add_files") and files:
         bar = st.progress(0.0)
         for n, file in enumerate(files, 1):
-            report(lambda: kb.add_upload(file.name, file.getvalue()))
+            added = report(lambda: kb.add_upload(file.name, file.getvalue())) or added
             bar.progress(n / len(files), text=file.name)
         kb.save()
-    for article in kb.articles():
+    for article in kb.articles() if added else articles:
         with st.container(border=True, key=f"article-{article.id}"):
             left, right = st.columns([5, 1])
             left.markdown(f"**{escape(article.title)}**")
@@ -188,19 +188,20 @@ def library_tab(kb: KnowledgeBase) -> None:
                 st.rerun()
 
 
-def report(add) -> None:
-    """Run one add and say what happened, naming the input on failure."""
+def report(add) -> bool:
+    """Run one add and say what happened, naming the input on failure; True if it stored something."""
     try:
         result = add()
     except (IngestError, KnowledgeBaseError) as exc:
         st.error(t("failed", error=str(exc)))
-        return
+        return False
     st.success(t(result.status, title=result.article.title))
+    return result.status == "added"
 
 
-def overview_tab(kb: KnowledgeBase) -> None:
+def overview_tab(articles: list) -> None:
     rows = [{"language": LANGUAGE_NAMES.get(a.lang, a.lang), "site": a.site, "articles": 1, "passages": a.passages}
-            for a in kb.articles()]
+            for a in articles]
     if not rows:
         st.info(t("empty"))
         return
@@ -217,18 +218,21 @@ def main() -> None:
                  format_func=lambda code: {"en": "English", "zh": "中文"}[code])
     st.title(t("title"))
     kb = knowledge_base(os.environ.get("KB_DIR") or "kb")
-    if not kb.articles() and not st.session_state.get("built"):
+    # One listing per run, shared by the tabs (the library tab lists again after an add).
+    articles = kb.articles()
+    if not articles and not st.session_state.get("built"):
         build_from_corpus(kb)
         st.session_state["built"] = True
+        articles = kb.articles()
     if "flash" in st.session_state:
         st.success(st.session_state.pop("flash"))
     ask, library, overview = st.tabs([t("tab_ask"), t("tab_library"), t("tab_overview")])
     with ask:
-        ask_tab(kb)
+        ask_tab(kb, articles)
     with library:
-        library_tab(kb)
+        library_tab(kb, articles)
     with overview:
-        overview_tab(kb)
+        overview_tab(articles)
 
 
 main()

@@ -91,7 +91,13 @@ def test_add_by_url_reports_success_and_failure(monkeypatch, seeds_kb_copy, site
                                           f"<body><article><h1>会员日复盘</h1>{body}</article></body></html>",
                                           encoding="utf-8")
     at = app(monkeypatch, seeds_kb_copy)
+    # Whoever reaches the app must not make it fetch addresses on its own network...
+    monkeypatch.delenv("KB_ALLOW_PRIVATE_URLS", raising=False)
     at.text_input(key="add_url").set_value(f"{base}/member-day.html")
+    at.button(key="add_url_button").click().run()
+    assert not at.success and "loopback" in at.error[0].value and "KB_ALLOW_PRIVATE_URLS" in at.error[0].value
+    # ...unless whoever runs it says so.
+    monkeypatch.setenv("KB_ALLOW_PRIVATE_URLS", "1")
     at.button(key="add_url_button").click().run()
     assert [s.value for s in at.success] == ["Added: 会员日复盘"]
     at.text_input(key="add_url").set_value(f"{base}/missing.html")
