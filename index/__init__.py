@@ -12,10 +12,10 @@ from .fast_e5 import FastE5
 from .highlight import highlight_spans, highlight_terms
 from .errors import CorruptIndex, EncoderError, EncoderMismatch, KnowledgeBaseError, NotFound
 from .kb import KnowledgeBase, default_path
-from .results import Added, Answer, Hit, Quote
+from .results import Added, Answer, Hit, Outcome, Quote
 from .store import ArticleInfo
 
 __all__ = ["KnowledgeBase", "discover", "highlight_spans", "highlight_terms", "Quote", "IngestError",
-           "EmptyArticle", "FetchError", "UnsupportedSource", "default_path", "Hit", "Answer", "Added", "ArticleInfo", "Encoder", "BundledE5", "FastE5",
+           "EmptyArticle", "FetchError", "UnsupportedSource", "default_path", "Hit", "Answer", "Added", "Outcome", "ArticleInfo", "Encoder", "BundledE5", "FastE5",
            "SentenceTransformerEncoder", "encoder_for", "KnowledgeBaseError", "EncoderMismatch", "EncoderError",
            "NotFound", "CorruptIndex"]

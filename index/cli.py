@@ -3,6 +3,7 @@ arguments in, library calls, library errors out as messages naming the bad input
 from __future__ import annotations
 
 import sys
+import time
 import textwrap
 
 import click
@@ -37,11 +38,14 @@ def main() -> None:
 @click.argument("sources", nargs=-1, required=True)
 @KB_OPTION
 @MODEL_OPTION
-def add(sources: tuple[str, ...], kb_dir: str, model: str | None) -> None:
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Processes that clean articles while this one embeds (default: the CPUs).")
+def add(sources: tuple[str, ...], kb_dir: str, model: str | None, workers: int | None) -> None:
     """Add articles from files (.txt, .md, .html), directories and http(s) URLs.
 
-    Adding content that is already there changes nothing. Every source is tried; the exit
-    status is 1 if any failed.
+    Adding content that is already there changes nothing. An interrupted run resumes when
+    run again: files and URLs it stored are skipped without being read. Every source is
+    tried; the exit status is 1 if any failed.
     """
     failures = 0
     files: list[str] = []
@@ -51,21 +55,35 @@ def add(sources: tuple[str, ...], kb_dir: str, model: str | None) -> None:
         except IngestError as exc:
             click.echo(f"error: {exc}", err=True)
             failures += 1
+    started = time.monotonic()
+    counts: dict[str, int] = {}
     with _open(kb_dir, model) as kb:
-        for n, source in enumerate(files, 1):
-            try:
-                result = kb.add(source)
-            except (IngestError, KnowledgeBaseError) as exc:
-                click.echo(f"error: {exc}", err=True)
+        for n, outcome in enumerate(kb.add_many(files, workers=workers), 1):
+            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+            progress = f"[{n}/{len(files)}{_eta(n, len(files), time.monotonic() - started)}]"
+            if outcome.status == "failed":
+                click.echo(f"{progress} error: {outcome.error}", err=True)
                 failures += 1
                 continue
-            info = result.article
-            note = "  (a copy of this article from another source)" if result.status == "duplicate" else ""
-            click.echo(f"[{n}/{len(files)}] {result.status} {info.id} {info.lang} {info.passages} passages  "
+            info = outcome.article
+            note = "  (a copy of this article from another source)" if outcome.status == "duplicate" else ""
+            click.echo(f"{progress} {outcome.status} {info.id} {info.lang} {info.passages} passages  "
                        f"{info.title}{note}")
+    if len(files) > 1:
+        summary = ", ".join(f"{counts[s]} {s}" for s in ("added", "unchanged", "duplicate", "skipped", "failed")
+                            if counts.get(s))
+        click.echo(f"{len(files)} sources in {time.monotonic() - started:.1f} s: {summary}", err=True)
     if failures:
         click.echo(f"{failures} source(s) failed", err=True)
         sys.exit(1)
+
+
+def _eta(done: int, total: int, seconds: float) -> str:
+    """`` ~2m10s left`` once a few sources give a rate, else nothing."""
+    if done >= total or done < 3 or seconds < 2:
+        return ""
+    left = seconds / done * (total - done)
+    return f" ~{int(left // 60)}m{int(left % 60):02d}s left" if left >= 60 else f" ~{left:.0f}s left"
 
 
 @main.command(name="list")

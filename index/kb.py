@@ -5,22 +5,25 @@ import os
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import numpy as np
 
 import ingest
 from ingest import Article, fingerprint
+from ingest.fetch import is_url
+from ingest.parallel import load_many
 
 from . import lexical
 from .bridge import bridge
 from .centering import group
-from .dense import DenseIndex
 from .encoders import Encoder, encoder_for, encoder_from_id
-from .errors import EncoderMismatch, NotFound
+from .errors import Busy, EncoderMismatch, KnowledgeBaseError, NotFound
+from .lock import WriterLock, writes
 from .rebuild import recover
-from .results import Added, Answer, Hit
+from .results import Added, Answer, Hit, Outcome
 from .store import ArticleInfo, Store
+from .vectorstore import Choice, choose, open_vector_store
 
 DEFAULT_DIR = "kb"
 STORE_FILE = "store.sqlite"
@@ -33,6 +36,18 @@ CANDIDATES = 50
 #: 79 folds; same-language hit@1 0.77, cross-language 0.80 (reciprocal rank fusion with plain
 #: BM25, the first design, had cross-language hit@1 0.05).
 LEXICAL_WEIGHT = 1.0
+
+
+def _stamp(source: str) -> str | None:
+    """What tells that a source is unchanged since it was stored: a file's size and
+    modification time; for a URL, its address alone (re-fetching is what resuming avoids)."""
+    if is_url(source):
+        return "url"
+    try:
+        stat = os.stat(source)
+    except OSError:
+        return None
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
 
 
 def default_path() -> Path:
@@ -48,10 +63,14 @@ class KnowledgeBase:
     is rebuilt from it when stale.
     """
 
-    def __init__(self, path: Path, store: Store, encoder: Encoder) -> None:
+    def __init__(self, path: Path, store: Store, encoder: Encoder, choice: Choice | None = None) -> None:
         self.path = path
         self.encoder = encoder
+        self._choice = choice
+        self._dense = None
         self._lock = threading.RLock()
+        #: One writer at a time in this directory (see :mod:`index.lock`); readers never take it.
+        self.writer_lock = WriterLock(path)
         self._last_query: tuple = (None, None)
         self._attach(store)
 
@@ -68,23 +87,42 @@ class KnowledgeBase:
                 self._attach(store)
 
     def _attach(self, store: Store) -> None:
+        """Use ``store`` (on open, or after a rebuild swapped a new one in) with this base's
+        vector store, recorded in it (a rebuilt store is built with FAISS: re-derived here)."""
+        if self._dense is not None:
+            self._dense.close()
         self._store = store
-        self._dense = DenseIndex(self.path, store, self.encoder.dim)
+        self._choice = choose(store, self._choice and self._choice.backend, self._choice and self._choice.milvus_uri)
+        self._dense = open_vector_store(self._choice, self.path, store, self.encoder.dim)
         self._lexical = lexical.LexicalScorer(store)
+
+    @property
+    def vector_store(self) -> Choice:
+        """The vector store in use: ``.backend`` (``"faiss"`` or ``"milvus"``), ``.milvus_uri``."""
+        return self._choice
 
     # --- opening and closing --------------------------------------------------------------
     @classmethod
-    def open(cls, path: str | os.PathLike | None = None, *, model: "str | Encoder | None" = None) -> "KnowledgeBase":
+    def open(cls, path: str | os.PathLike | None = None, *, model: "str | Encoder | None" = None,
+             vector_store: str | None = None, milvus_uri: str | None = None) -> "KnowledgeBase":
         """Open (or create) the knowledge base in ``path`` (default ``$KB_DIR`` or ``./kb``).
 
         Args:
             path: the directory; created if missing.
             model: the encoder: ``None`` means the one the base was built with, or for a new
-                base ``$KB_MODEL`` or the bundled multilingual-e5-small. Any other string is a
+                base ``$KB_MODEL`` or the bundled multilingual-e5-small (:class:`FastE5`). Any other string is a
                 sentence-transformers model name or folder; an :class:`Encoder` object is used as is.
+            vector_store: ``"faiss"`` (a file in ``path``) or ``"milvus"``; ``None`` means the one
+                the base records, or for a base that records none ``$KB_VECTOR_STORE`` or
+                ``"faiss"``. Naming another one than recorded switches the base to it (derived
+                from the stored vectors, no re-embedding). See :mod:`index.vectorstore`.
+            milvus_uri: where Milvus is: ``http://host:19530`` for a server or cluster, or a
+                ``.db`` path for milvus-lite; ``None`` means the recorded one, else
+                ``$KB_MILVUS_URI``, else milvus-lite in ``path/milvus.db``.
 
         Raises:
             EncoderMismatch: ``model`` differs from the encoder that built a non-empty base.
+            VectorStoreError: an unknown ``vector_store``, or Milvus cannot be reached.
         """
         path = Path(path) if path is not None else default_path()
         recover(path)
@@ -101,11 +139,24 @@ class KnowledgeBase:
         else:
             encoder = encoder_for(asked)
             store.set_meta("encoder", encoder.id)
-        return cls(path, store, encoder)
+        try:
+            return cls(path, store, encoder, choose(store, vector_store, milvus_uri))
+        except BaseException:
+            store.close()
+            raise
 
     def close(self) -> None:
-        """Save the vector file if it changed, and close the store."""
-        self.save()
+        """Save the vector file if it changed, and close the store.
+
+        The save is skipped when another writer holds the lock (or the directory is
+        read-only): nothing is lost, the next opener rebuilds the file from the store."""
+        try:
+            if self._dense._dirty:
+                with self.writer_lock.hold(timeout=0):
+                    self.save()
+        except (Busy, OSError):
+            pass
+        self._dense.close()
         self._store.close()
 
     def __enter__(self) -> "KnowledgeBase":
@@ -114,6 +165,7 @@ class KnowledgeBase:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    @writes
     def save(self) -> None:
         """Write the vector file if this process changed the index (also done by :meth:`close`)."""
         with self._lock:
@@ -151,6 +203,45 @@ class KnowledgeBase:
                 raise type(exc)(safe, exc.problem) from exc
         return self.add_article(dataclasses.replace(article, source=f"upload:{safe}"))
 
+    def add_many(self, sources: Iterable[str | os.PathLike], *, workers: int | None = None,
+                 allow_private: bool = False) -> Iterator[Outcome]:
+        """Add many files and URLs, cleaning in ``workers`` processes while this one embeds;
+        yield one :class:`Outcome` per source as it is stored, in the order given.
+
+        Resumable: each stored source is noted with its size and modification time (URLs by
+        address), committed as it goes, so running the same batch again after an
+        interruption skips what was stored without reading it. A file that changed is read
+        again. One bad source is reported in its outcome and never stops the others.
+
+        Args:
+            sources: files and URLs (see :func:`ingest.discover` for directories).
+            workers: cleaning processes (default: the CPUs; small batches clean in-process).
+            allow_private: fetch URLs on private networks too (see :mod:`ingest.fetch`).
+        """
+        plan = []  # (source, stamp, id of the article an earlier run stored from it)
+        for source in map(str, sources):
+            stamp = _stamp(source)
+            plan.append((source, stamp, self._store.stamped(source, stamp) if stamp else None))
+        loading = load_many([source for source, _, stored in plan if stored is None],
+                            workers=workers, allow_private=allow_private)
+        for source, stamp, stored in plan:
+            if stored is not None:
+                yield Outcome(source, "skipped", self._info(stored))
+                continue
+            _, loaded = next(loading)
+            if isinstance(loaded, ingest.IngestError):
+                yield Outcome(source, "failed", None, str(loaded))
+                continue
+            try:
+                added = self.add_article(loaded)
+            except KnowledgeBaseError as exc:
+                yield Outcome(source, "failed", None, f"{source}: {exc}")
+                continue
+            if stamp is not None:
+                self._store.record_stamp(source, stamp, added.article.id)
+            yield Outcome(source, added.status, added.article)
+
+    @writes
     def add_article(self, article: Article) -> Added:
         """Add an article that is already cleaned (see :func:`ingest.load`)."""
         self._follow_rebuild()
@@ -175,6 +266,7 @@ class KnowledgeBase:
             self._dense.added(pids, vectors, [p.lang for p in passages], before)
             return Added(self._info(article.id), "added")
 
+    @writes
     def remove(self, article_id: str) -> ArticleInfo:
         """Remove an article and its passages; returns what was removed."""
         self._follow_rebuild()
@@ -185,6 +277,7 @@ class KnowledgeBase:
             self._dense.removed(pids, before)
             return info
 
+    @writes
     def rebuild(self, model: str | None = None, *, progress=None) -> int:
         """Re-clean, re-split and re-embed every stored article, with ``model`` if given.
 

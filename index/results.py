@@ -73,3 +73,19 @@ class Added:
     @property
     def new(self) -> bool:
         return self.status == "added"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one source of :meth:`KnowledgeBase.add_many`.
+
+    ``status`` is ``"added"``, ``"unchanged"`` or ``"duplicate"`` as in :class:`Added`;
+    ``"skipped"`` when the same file (size and modification time) or URL was stored by an
+    earlier run and was not read again; ``"failed"`` with ``error`` naming the source.
+    ``article`` is the stored article, or ``None`` when the source failed.
+    """
+
+    source: str
+    status: str
+    article: ArticleInfo | None = None
+    error: str | None = None

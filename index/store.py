@@ -33,6 +33,12 @@ CREATE TABLE IF NOT EXISTS articles (
 CREATE TABLE IF NOT EXISTS sources (
     article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE, source TEXT NOT NULL,
     PRIMARY KEY (article_id, source));
+-- The journal of batch adds: a file (by size and modification time) or URL already stored,
+-- so that running an interrupted `ingest add` again skips it without reading it.
+CREATE TABLE IF NOT EXISTS stamps (
+    source TEXT PRIMARY KEY, stamp TEXT NOT NULL,
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE);
+CREATE INDEX IF NOT EXISTS stamps_by_article ON stamps(article_id);
 -- MinHash band keys, to find near-duplicate candidates without comparing every article.
 CREATE TABLE IF NOT EXISTS bands (
     key INTEGER NOT NULL, article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE);
@@ -200,6 +206,19 @@ class Store:
                 self._bump()
             return bool(cursor.rowcount)
 
+    def stamped(self, source: str, stamp: str) -> str | None:
+        """The article stored from ``source`` when it had ``stamp``, if that article is still here."""
+        row = self._db.execute("SELECT s.article_id FROM stamps s JOIN articles a ON a.id = s.article_id "
+                               "WHERE s.source = ? AND s.stamp = ?", (source, stamp)).fetchone()
+        return row[0] if row else None
+
+    def record_stamp(self, source: str, stamp: str, article_id: str) -> None:
+        """Note that ``source`` with ``stamp`` is stored as ``article_id`` (see :meth:`stamped`)."""
+        with self._transaction():
+            if self._db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone():
+                self._db.execute("INSERT OR REPLACE INTO stamps(source, stamp, article_id) VALUES (?, ?, ?)",
+                                 (source, stamp, article_id))
+
     def near_duplicate(self, signature: np.ndarray) -> str | None:
         """The stored article most similar to ``signature``, if it is a near-duplicate."""
         keys = fingerprint.bands(signature)
@@ -221,6 +240,7 @@ class Store:
             self._db.executemany("DELETE FROM lexicon WHERE rowid = ?", [(p,) for p in pids])
             self._db.execute("DELETE FROM passages WHERE article_id = ?", (article_id,))
             self._db.execute("DELETE FROM sources WHERE article_id = ?", (article_id,))
+            self._db.execute("DELETE FROM stamps WHERE article_id = ?", (article_id,))
             self._db.execute("DELETE FROM bands WHERE article_id = ?", (article_id,))
             self._db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
             before = self._bump()

@@ -28,6 +28,9 @@ def test_add_list_and_idempotent_readd(seeds_kb_copy):
     assert "運營指南" in result.stdout and "5 articles" in result.stderr
     again = run("add", SEEDS["002"], "--kb", seeds_kb_copy)
     assert again.exit_code == 0 and "unchanged" in again.stdout
+    resumed = run("add", SEEDS["002"], SEEDS["003"], "--kb", seeds_kb_copy)  # noted now: not read again
+    assert resumed.exit_code == 0 and resumed.stdout.count("skipped") == 1 and "unchanged" in resumed.stdout
+    assert "2 sources in" in resumed.stderr and "1 unchanged, 1 skipped" in resumed.stderr
     with KnowledgeBase.open(seeds_kb_copy) as kb:
         assert len(kb.articles()) == 5
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -247,3 +248,45 @@ def test_an_interrupted_rebuild_is_recovered_on_open(tmp_path, state):
         assert [a.id for a in kb.articles()] == [original]
         assert kb.search("operators", 1)
     assert not rebuilt.exists() and not old.exists() and not (path / "COMPLETE").exists()
+
+
+def _article_files(folder, n: int) -> list[str]:
+    folder.mkdir(exist_ok=True)
+    paths = []
+    for i in range(n):
+        path = folder / f"a{i}.txt"
+        path.write_text(f"Article number {i}: event operations plan {i} weeks ahead.\n\n第{i}篇:活动运营要提前{i}周准备。",
+                        encoding="utf-8")
+        paths.append(str(path))
+    return paths
+
+
+def test_add_many_reports_each_source_and_a_bad_one_does_not_stop_the_rest(fake_kb, tmp_path):
+    sources = _article_files(tmp_path / "in", 3)
+    sources.insert(1, str(tmp_path / "missing.txt"))
+    outcomes = list(fake_kb.add_many(sources, workers=1))
+    assert [o.source for o in outcomes] == sources
+    assert [o.status for o in outcomes] == ["added", "failed", "added", "added"]
+    assert "missing.txt" in outcomes[1].error and outcomes[1].article is None
+    assert {o.article.id for o in outcomes if o.article} == {a.id for a in fake_kb.articles()}
+
+
+def test_an_interrupted_batch_resumes_without_reading_what_was_stored(tmp_path, monkeypatch):
+    sources = _article_files(tmp_path / "in", 5)
+    with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
+        batch = kb.add_many(sources, workers=1)
+        assert [next(batch).status for _ in range(2)] == ["added", "added"]
+        batch.close()  # interrupted after two
+    import ingest.parallel
+
+    read = []
+    real_load = ingest.parallel.load
+    monkeypatch.setattr(ingest.parallel, "load", lambda s, **kw: read.append(s) or real_load(s, **kw))
+    with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
+        assert [o.status for o in kb.add_many(sources, workers=1)] == ["skipped"] * 2 + ["added"] * 3
+        assert read == sources[2:]
+        # A file that changed is read again; a removed article's file is added again.
+        Path(sources[0]).write_text("A new text about user operations.\n\n用户运营的新文章。", encoding="utf-8")
+        kb.remove(kb.add_many([sources[1]], workers=1).__next__().article.id)
+        assert [o.status for o in kb.add_many(sources[:3], workers=1)] == ["added", "added", "skipped"]
+        assert len(kb.articles()) == 6
