@@ -102,6 +102,8 @@ def matches(path: Path, sha256: str) -> bool:
 
 
 class DenseIndex:
+    """The FAISS backend of :class:`index.vectorstore.VectorStore`: a file per generation."""
+
     def __init__(self, directory: Path, store: Store, dim: int) -> None:
         self.directory = directory
         self.store = store
@@ -111,6 +113,14 @@ class DenseIndex:
         self._generation = -1
         self._dirty = False
         self._lock = threading.RLock()
+
+    @property
+    def dirty(self) -> bool:
+        """True while this process holds changes :meth:`save` has not written."""
+        return self._dirty
+
+    def close(self) -> None:
+        """Nothing to release: the index is in this process's memory (or a mapped file)."""
 
     # --- reading --------------------------------------------------------------------------
     def current(self) -> VectorIndex:
