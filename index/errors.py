@@ -28,3 +28,17 @@ class NotFound(KnowledgeBaseError):
 
 class CorruptIndex(KnowledgeBaseError):
     """A file of the knowledge base is unreadable or from an unknown format."""
+
+
+class Busy(KnowledgeBaseError):
+    """Another writer held the knowledge base's writer lock for longer than the wait allowed."""
+
+    def __init__(self, path: str, pid: int | None, waited: float) -> None:
+        by = f"process {pid}" if pid is not None else "another process"
+        super().__init__(
+            f"{path} is being written by {by}; gave up after waiting {waited:g} s. Try again when it "
+            f"is done, or wait longer with $KB_LOCK_TIMEOUT (seconds)."
+        )
+        self.path = path
+        self.pid = pid
+        self.waited = waited

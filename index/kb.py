@@ -89,8 +89,8 @@ class KnowledgeBase:
     def _attach(self, store: Store) -> None:
         """Use ``store`` (on open, or after a rebuild swapped a new one in) with this base's
         vector store, recorded in it (a rebuilt store is built with FAISS: re-derived here)."""
-        if self._dense is not None:
-            self._dense.close()
+        if self._dense is not None:  # a rebuild swapped a new store in: the old one is gone
+            self._dense.close(retire=True)
         self._store = store
         self._choice = choose(store, self._choice and self._choice.backend, self._choice and self._choice.milvus_uri)
         self._dense = open_vector_store(self._choice, self.path, store, self.encoder.dim)

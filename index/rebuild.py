@@ -4,6 +4,10 @@ The swap is two renames (``kb`` -> ``kb.old``, ``kb.rebuild`` -> ``kb``). A proc
 any point leaves one of these states, each repaired by :func:`recover` on the next open:
 an unfinished ``kb.rebuild`` (no ``COMPLETE`` marker) is deleted; a finished one with ``kb``
 gone is moved into place; a leftover ``kb.old`` is deleted once ``kb`` exists.
+
+A rebuild holds the writer lock of ``kb`` throughout, so no add is lost to the copy, and
+:func:`recover` deletes leftovers only while it can take that lock: a rebuild running in
+another process is never mistaken for an interrupted one.
 """
 from __future__ import annotations
 
@@ -13,7 +17,9 @@ from typing import TYPE_CHECKING, Callable
 
 import ingest
 
-from .store import Store
+from .errors import Busy
+from .lock import WriterLock
+from .store import Store, StoredArticle
 
 if TYPE_CHECKING:
     from .kb import KnowledgeBase
@@ -28,16 +34,55 @@ def _siblings(path: Path) -> tuple[Path, Path]:
 def recover(path: Path) -> None:
     """Finish or undo a rebuild that was interrupted (see the module docstring)."""
     target, old = _siblings(path)
-    if target.exists() and not (target / COMPLETE).exists():
-        shutil.rmtree(target, ignore_errors=True)
-    if not path.exists():
+    if not path.exists():  # killed (or still) between the two renames: finish the swap
         if (target / COMPLETE).exists():
-            target.rename(path)
+            _rename(target, path)
         elif old.exists():
-            old.rename(path)
-    if path.exists():
-        shutil.rmtree(old, ignore_errors=True)
-        (path / COMPLETE).unlink(missing_ok=True)
+            _rename(old, path)
+    if path.exists() and (target.exists() or old.exists() or (path / COMPLETE).exists()):
+        try:
+            with WriterLock(path).hold(timeout=0):
+                _clean(path)
+        except Busy:
+            pass  # a writer, perhaps a rebuild, is at work: leave its files alone
+
+
+def _rename(source: Path, destination: Path) -> None:
+    """Rename, unless another process did the same rename first."""
+    try:
+        source.rename(destination)
+    except OSError:
+        if not destination.exists():
+            raise
+
+
+def _clean(path: Path) -> None:
+    """Delete what an interrupted rebuild left beside ``path`` (the writer lock held)."""
+    target, old = _siblings(path)
+    shutil.rmtree(target, ignore_errors=True)  # kb exists, so kb is the live base
+    shutil.rmtree(old, ignore_errors=True)
+    (path / COMPLETE).unlink(missing_ok=True)
+    from .kb import STORE_FILE
+
+    if (path / STORE_FILE).exists():  # killed after marking kb superseded, before the swap
+        store = Store(path / STORE_FILE)
+        if store.get_meta("superseded"):
+            store.set_meta("superseded", "")
+        store.close()
+
+
+def _reparse(row: StoredArticle) -> ingest.Article:
+    """Clean a stored article's raw text again, as it was first added."""
+    try:
+        article = ingest.parse(row.raw, row.kind, source=row.source)
+        if article.title != row.title and row.kind != "html":  # the title was given (add_text)
+            article = ingest.parse(row.raw, row.kind, source=row.source, title=row.title,
+                                   author=row.author, date=row.date)
+        return article
+    except ingest.IngestError:
+        # Today's cleaner rejects what an older one accepted: keep the stored text.
+        return ingest.Article(text=row.text, title=row.title, lang=row.lang, source=row.source,
+                              kind=row.kind, raw=row.raw, author=row.author, date=row.date)
 
 
 def rebuild(kb: "KnowledgeBase", model, progress: Callable[[int, int], None] | None = None) -> int:
@@ -50,13 +95,7 @@ def rebuild(kb: "KnowledgeBase", model, progress: Callable[[int, int], None] | N
     fresh = KnowledgeBase.open(target, model=model or kb.encoder)
     try:
         for done, row in enumerate(stored, 1):
-            try:
-                article = ingest.parse(row.raw, row.kind, source=row.source)
-            except ingest.IngestError:
-                # Today's cleaner rejects what an older one accepted: keep the stored text.
-                article = ingest.Article(text=row.text, title=row.title, lang=row.lang, source=row.source,
-                                         kind=row.kind, raw=row.raw, author=row.author, date=row.date)
-            added = fresh.add_article(article)
+            added = fresh.add_article(_reparse(row))
             for other in also_from.get(row.id, ()):
                 fresh._store.add_source(added.article.id, other)
             if progress:
@@ -72,8 +111,8 @@ def rebuild(kb: "KnowledgeBase", model, progress: Callable[[int, int], None] | N
         kb._store.close()
         shutil.rmtree(old, ignore_errors=True)
         kb.path.rename(old)
-        target.rename(kb.path)
-        recover(kb.path)
+        _rename(target, kb.path)  # a reader may have finished the swap
+        _clean(kb.path)
         kb.encoder = fresh.encoder
         kb._attach(Store(kb.path / STORE_FILE))
     return len(stored)

@@ -1,0 +1,247 @@
+"""The writer lock: one writer at a time per directory, across processes and threads; readers
+never wait; a writer that waits too long gets a named error."""
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+
+from index import KnowledgeBase
+from index.errors import Busy
+from index.lock import LOCK_FILE, WriterLock
+
+from .conftest import CORPUS, ROOT
+from .fakes import HashEncoder
+
+#: Seconds after which a test process is assumed hung (the work takes 1-10 s on 2 cores).
+HANG = 120
+
+PRELUDE = textwrap.dedent(f"""
+    import sys, time
+    from pathlib import Path
+    sys.path.insert(0, {str(ROOT)!r})
+    from index import KnowledgeBase
+    from index.lock import WriterLock
+    from tests.fakes import HashEncoder
+""")
+
+# Waits for the file "go" so that both processes start writing at the same moment.
+ADDER = PRELUDE + textwrap.dedent("""
+    path, texts, go, tag = sys.argv[1:5]
+    kb = KnowledgeBase.open(path, model=HashEncoder())
+    while not Path(go).exists():
+        time.sleep(0.005)
+    for n, text in enumerate(open(texts, encoding="utf-8").read().split("\\f")):
+        kb.add_text(text, title=f"{tag} {n}", source=f"test:{tag}/{n}")
+        kb.save()
+    kb.close()
+""")
+
+REBUILDER = PRELUDE + textwrap.dedent("""
+    path, go, times = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    kb = KnowledgeBase.open(path, model=HashEncoder())
+    while not Path(go).exists():
+        time.sleep(0.005)
+    for _ in range(times):
+        kb.rebuild()
+    kb.close()
+""")
+
+# Holds the lock until its stdin closes (or it is killed).
+HOLDER = PRELUDE + textwrap.dedent("""
+    with WriterLock(Path(sys.argv[1])).hold():
+        print("held", flush=True)
+        sys.stdin.read()
+""")
+
+
+def distinct_texts(tag: str, count: int) -> list[str]:
+    """``count`` articles of 20 lines drawn at random from the corpus: different enough not
+    to be near-duplicates of each other (the same seed twice would be stored once)."""
+    lines = sorted({line.strip() for p in CORPUS.glob("*.txt") for line in p.read_text(encoding="utf-8").splitlines()
+                    if len(line.strip()) > 30})
+    rng = random.Random(tag)
+    return [f"{tag} {n}.\n\n" + "\n\n".join(rng.sample(lines, 20)) for n in range(count)]
+
+
+def texts_file(tmp_path, tag: str, count: int):
+    path = tmp_path / f"{tag}.txt"
+    path.write_text("\f".join(distinct_texts(tag, count)), encoding="utf-8")
+    return path
+
+
+def start(script: str, *args) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", script, *map(str, args)], cwd=ROOT, text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def finish(process: subprocess.Popen) -> None:
+    _, err = process.communicate(timeout=HANG)
+    assert process.returncode == 0, err
+
+
+@pytest.fixture
+def held(tmp_path):
+    """A base with one article whose writer lock is held by another process."""
+    path = tmp_path / "kb"
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        kb.add_text("Community operations keep members active. A weekly event brings them back.",
+                    title="Community")
+    holder = start(HOLDER, path)
+    assert holder.stdout.readline().strip() == "held", holder.stderr.read()
+    yield path, holder
+    holder.kill()
+    holder.wait(timeout=HANG)
+    for pipe in (holder.stdin, holder.stdout, holder.stderr):
+        pipe.close()
+
+
+def test_two_processes_adding_at_once_both_keep_their_articles(tmp_path):
+    path, go = tmp_path / "kb", tmp_path / "go"
+    KnowledgeBase.open(path, model=HashEncoder()).close()
+    writers = [start(ADDER, path, texts_file(tmp_path, tag, 6), go, tag) for tag in ("left", "right")]
+    time.sleep(0.5)  # let both open the base before either starts
+    go.touch()
+    for writer in writers:
+        finish(writer)
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        assert kb.check() == []
+        assert sorted(a.title for a in kb.articles()) == sorted(f"{t} {n}" for t in ("left", "right")
+                                                                for n in range(6))
+
+
+def test_adds_during_rebuilds_in_another_process_are_not_lost(tmp_path):
+    # Without the lock, an add landing in the old store after the rebuild copied it is lost.
+    path, go = tmp_path / "kb", tmp_path / "go"
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        for n, text in enumerate(distinct_texts("seed", 4)):
+            kb.add_text(text, title=f"seed {n}")
+    rebuilder = start(REBUILDER, path, go, 3)
+    adder = start(ADDER, path, texts_file(tmp_path, "new", 8), go, "new")
+    time.sleep(0.5)
+    go.touch()
+    finish(adder)
+    finish(rebuilder)
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        assert kb.check() == []
+        titles = {a.title for a in kb.articles()}
+    assert titles == {f"seed {n}" for n in range(4)} | {f"new {n}" for n in range(8)}
+    assert not (tmp_path / "kb.rebuild").exists() and not (tmp_path / "kb.old").exists()
+
+
+def test_a_second_writer_waits_then_gives_up_naming_the_directory_and_holder(held):
+    path, holder = held
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        kb.writer_lock.timeout = 0.3
+        began = time.monotonic()
+        with pytest.raises(Busy) as info:
+            kb.add_text("Another article about event operations.", title="late")
+        assert time.monotonic() - began >= 0.3  # it waited before giving up
+        assert str(path) in str(info.value) and f"process {holder.pid}" in str(info.value)
+        assert info.value.pid == holder.pid
+        with pytest.raises(Busy):
+            kb.remove(kb.articles()[0].id)
+        assert [a.title for a in kb.articles()] == ["Community"]  # nothing changed
+        holder.kill()  # the kernel releases the lock of a dead writer
+        holder.wait(timeout=HANG)
+        assert kb.add_text("Another article about event operations.", title="late").new
+        assert kb.check() == []
+
+
+def test_a_waiting_writer_goes_ahead_when_the_holder_finishes(held):
+    path, holder = held
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        kb.writer_lock.timeout = HANG
+        threading.Timer(0.3, holder.stdin.close).start()  # the holder finishes its write
+        assert kb.add_text("Event operations plan a launch.", title="after").new
+        assert {a.title for a in kb.articles()} == {"Community", "after"}
+
+
+def test_readers_search_while_a_writer_holds_the_lock(held):
+    path, _ = held
+    done: list[list] = []
+
+    def read() -> None:
+        kb = KnowledgeBase.open(path, model=HashEncoder())
+        kb._dense._dirty = True  # as if it had rebuilt a stale vector file: close wants to save
+        done.append([h.title for h in kb.search("weekly event members", 3)])
+        done.append(kb.check())
+        kb.close()  # skips the save rather than wait for the writer
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    reader.join(HANG)
+    assert not reader.is_alive() and done == [["Community"], []]
+
+
+def test_reading_never_creates_the_lock_file(tmp_path):
+    path = tmp_path / "kb"
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        kb.add_text("Data operations read the funnel every morning.", title="Data")
+    (path / LOCK_FILE).unlink()
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        assert kb.search("funnel", 1) and kb.articles() and kb.check() == []
+    assert not (path / LOCK_FILE).exists()
+
+
+def test_threads_of_one_process_write_one_at_a_time(tmp_path):
+    path = tmp_path / "kb"
+    shared = KnowledgeBase.open(path, model=HashEncoder())   # like the app's sessions
+    other = KnowledgeBase.open(path, model=HashEncoder())    # like a second object in the process
+    texts = {tag: distinct_texts(tag, 4) for tag in "abc"}
+    errors: list[BaseException] = []
+
+    def write(kb: KnowledgeBase, tag: str) -> None:
+        try:
+            for n in range(4):
+                kb.add_text(texts[tag][n], title=f"{tag} {n}")
+                kb.save()
+        except BaseException as exc:  # reported below, not lost in the thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(kb, tag))
+               for kb, tag in ((shared, "a"), (shared, "b"), (other, "c"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(HANG)
+    assert errors == [] and not any(t.is_alive() for t in threads)
+    for kb in (shared, other):
+        assert len(kb.articles()) == 12 and kb.check() == []
+    shared.close()
+    other.close()
+
+
+def test_the_lock_is_reentrant_and_excludes_another_object_in_the_same_process(tmp_path):
+    mine, theirs = WriterLock(tmp_path, timeout=0), WriterLock(tmp_path, timeout=0)
+    with mine.hold():
+        with mine.hold():
+            with pytest.raises(Busy):
+                with theirs.hold():
+                    pass
+        with pytest.raises(Busy):  # still held by the outer block
+            with theirs.hold():
+                pass
+    with theirs.hold():
+        pass
+
+
+def test_opening_leaves_a_running_rebuild_alone(tmp_path):
+    path = tmp_path / "kb"
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        kb.add_text("User operations answer questions from new users.", title="Users")
+    in_progress = tmp_path / "kb.rebuild"
+    in_progress.mkdir()
+    (in_progress / "store.sqlite").write_bytes(b"being written")
+    rebuilding = WriterLock(path)
+    with rebuilding.hold():  # as a rebuild in another process does
+        KnowledgeBase.open(path, model=HashEncoder()).close()
+        assert in_progress.exists()  # not mistaken for an interrupted rebuild
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        assert [a.title for a in kb.articles()] == ["Users"]
+    assert not in_progress.exists()  # the rebuild is over: now it is a leftover
