@@ -119,8 +119,9 @@ class DenseIndex:
         """True while this process holds changes :meth:`save` has not written."""
         return self._dirty
 
-    def close(self) -> None:
-        """Nothing to release: the index is in this process's memory (or a mapped file)."""
+    def close(self, retire: bool = False) -> None:
+        """Nothing to release: the index is in this process's memory (or a mapped file), and
+        a retired base's files went with its directory."""
 
     # --- reading --------------------------------------------------------------------------
     def current(self) -> VectorIndex:

@@ -151,7 +151,7 @@ class KnowledgeBase:
         The save is skipped when another writer holds the lock (or the directory is
         read-only): nothing is lost, the next opener rebuilds the file from the store."""
         try:
-            if self._dense._dirty:
+            if self._dense.dirty:
                 with self.writer_lock.hold(timeout=0):
                     self.save()
         except (Busy, OSError):

@@ -169,6 +169,7 @@ class MilvusIndex:
         self._connection = _Connection.get(uri)
         self._client = self._connection.client
         self._collection: str | None = None
+        self._prefix_value = store.get_meta(META_PREFIX)  # kept: close(retire=True) needs it
         self._lock = threading.RLock()
         self._dirty = False  # changes reach Milvus at once: never anything to save
 
@@ -244,11 +245,10 @@ class MilvusIndex:
             self._drop_others()
 
     def _prefix(self) -> str:
-        prefix = self.store.get_meta(META_PREFIX)
-        if not prefix:
-            prefix = f"kb_{secrets.token_hex(4)}"
-            self.store.set_meta(META_PREFIX, prefix)
-        return prefix
+        if not self._prefix_value:
+            self._prefix_value = self.store.get_meta(META_PREFIX) or f"kb_{secrets.token_hex(4)}"
+            self.store.set_meta(META_PREFIX, self._prefix_value)
+        return self._prefix_value
 
     def _create(self, name: str, size: int) -> None:
         from pymilvus import DataType, MilvusClient
@@ -325,11 +325,20 @@ class MilvusIndex:
         with self._lock:
             self.store, self._collection = store, None
 
-    def close(self) -> None:
-        """Release this base's connection (milvus-lite's server stops with its last user)."""
+    def close(self, retire: bool = False) -> None:
+        """Release this base's connection (milvus-lite's server stops with its last user).
+        With ``retire`` (a rebuild replaced the base) also drop this base's collections, unless
+        they went with the old directory (milvus-lite's default folder inside it)."""
         with self._lock:
             connection, self._connection = self._connection, None
-            if connection is not None:
+            if connection is None:
+                return
+            try:
+                if retire and self._prefix_value and connection.folder == _folder(self.uri):
+                    for name in self._client.list_collections():
+                        if name.startswith(self._prefix_value + "_g"):
+                            self._client.drop_collection(name)
+            finally:
                 connection.release()
 
 

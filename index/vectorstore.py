@@ -76,7 +76,8 @@ class VectorStore(Protocol):
 
     def reset(self, store: Store) -> None: ...
 
-    def close(self) -> None: ...
+    def close(self, retire: bool = False) -> None:
+        """Release connections; ``retire``: a rebuild replaced this base, drop what only it used."""
 
     @property
     def dirty(self) -> bool:

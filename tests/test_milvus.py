@@ -135,6 +135,9 @@ def test_milvus_from_the_environment_with_its_uri(tmp_path, monkeypatch):
     monkeypatch.delenv("KB_MILVUS_URI")
     with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:  # recorded, not from the env
         assert kb.vector_store.milvus_uri == uri and kb.search("members", 1)
+        kb.rebuild()  # the old base's collections are dropped from the shared Milvus
+        assert kb.vector_store.milvus_uri == uri and kb.search("members", 1)
+        assert kb._dense._client.list_collections() == [kb._dense.current().collection]
 
 
 @pytest.mark.slow
