@@ -64,7 +64,8 @@ class Fetched:
 
 def is_url(source: str) -> bool:
     """True for an http(s) URL, the only kind :func:`fetch` downloads."""
-    return urlsplit(source).scheme.lower() in SCHEMES
+    match = _SCHEME.match(source)
+    return bool(match) and match.group(1).lower() in SCHEMES
 
 
 def looks_like_url(source: str) -> bool:
@@ -91,7 +92,7 @@ def address_problem(address: str) -> str | None:
     for test, what in ((ip.is_unspecified, "an unspecified address"), (ip.is_loopback, "a loopback address"),
                        (ip.is_link_local, "a link-local address"), (ip.is_multicast, "a multicast address"),
                        (ip.version == 4 and ip in CGNAT, "a carrier-grade NAT (shared) address"),
-                       (ip.is_private, "a private address"), (ip.is_reserved, "a reserved address"),
+                       (ip.is_reserved, "a reserved address"), (ip.is_private, "a private address"),
                        (not ip.is_global, "a non-public address")):
         if test:
             return what

@@ -49,3 +49,26 @@ def test_xml_declaration_and_latin1_label():
 def test_big5_declared_page_with_hkscs_characters():
     text = "香港的茶餐廳有菠蘿油和奶茶，㗎。" * 3
     assert decode(('<meta charset="big5">' + text).encode("big5hkscs")).endswith(text)
+
+
+EN_TYPOGRAPHIC = " ".join(f"Sentence {i} — of the “article” explains café goals." for i in range(20))
+
+
+@pytest.mark.parametrize("bad", [b"\xff", b"\x80\x80", b"\xe4\xb8"])
+def test_a_few_bad_bytes_in_utf8_text_do_not_send_it_to_the_detector(bad):
+    data = EN_TYPOGRAPHIC.encode()
+    text = decode(data[:len(data) // 2] + bad + data[len(data) // 2:])
+    assert text.replace("\ufffd", "") == EN_TYPOGRAPHIC  # was Mac Roman: "Sentence 0 ‚Äî of the ‚Äúarticle‚Äù"
+    zh = (ZH_HANS * 4).encode()
+    assert decode(zh[:99] + bad + zh[99:]).replace("\ufffd", "") == ZH_HANS * 4  # at a character boundary
+
+
+@pytest.mark.parametrize("codec", ["gbk", "big5"])
+def test_legacy_encodings_are_not_mistaken_for_mostly_utf8(codec):
+    text = {"gbk": ZH_HANS, "big5": ZH_HANT}[codec] * 3
+    assert decode(text.encode(codec)) == text
+
+
+@pytest.mark.parametrize("bom, codec", [("\ufeff", "utf-16-le"), ("\ufeff", "utf-16-be"), ("\ufeff", "utf-8")])
+def test_boms_are_read_and_removed(bom, codec):
+    assert decode((bom + "运营 ops\r\n" + ZH_HANT).encode(codec)) == "运营 ops\r\n" + ZH_HANT

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import http.server
+import importlib
 import os
+import random
 import threading
 from pathlib import Path
 
@@ -184,3 +186,135 @@ def test_div_soup_page_falls_back_to_the_cleaned_whole_page_text():
     html = f"<html><body>{divs}<div>{BODY_EN}</div><div>© 2024 Example. All rights reserved.</div></body></html>"
     article = extract_html(html)
     assert "Sentence 11" in article.text and "All rights reserved" not in article.text
+
+
+# --- bad inputs: every file a user may hand over (docs/bad-inputs.md) -------------------------
+
+LOAD_MODULE = importlib.import_module("ingest.load")
+TITLED_ZH = "活动运营\n\n" + BODY_ZH
+BODY_HANT = "".join(f"第{i}句:活動運營要先確定目標,再邀請嘉賓,最後複盤報名和到場的數據。" for i in range(12))
+TITLED_HANT = "活動運營\n\n" + BODY_HANT
+HTML_ZH = f"<html><head><title>活动运营</title></head><body><article><h1>活动运营</h1><p>{BODY_ZH}</p></article></body></html>"
+
+
+@pytest.mark.parametrize("name, data, title, needle", [
+    ("gbk.txt", TITLED_ZH.encode("gbk"), "活动运营", "第11句"),
+    ("big5.txt", TITLED_HANT.encode("big5"), "活動運營", "邀請嘉賓"),
+    ("gbk.html", HTML_ZH.encode("gbk"), "活动运营", "第11句"),  # no <meta charset>: detected
+    ("big5.html", HTML_ZH.replace(BODY_ZH, BODY_HANT).replace("活动运营", "活動運營").encode("big5"), "活動運營", "第11句"),
+    ("bom-utf8.txt", "\ufeffTitle line\n\n".encode() + BODY_EN.encode(), "Title line", "Sentence 11"),
+    ("bom-utf16le.txt", ("\ufeffTitle line\n\n" + BODY_EN).encode("utf-16-le"), "Title line", "Sentence 11"),
+    ("bom-utf16be.md", ("\ufeff# 活动运营\n\n" + BODY_ZH).encode("utf-16-be"), "活动运营", "第11句"),
+    ("bom-utf16.html", ("\ufeff" + HTML_ZH).encode("utf-16-le"), "活动运营", "第11句"),
+    ("crlf.txt", ("Title line\r\n\r\n" + BODY_EN.replace(". ", ".\r\n")).encode(), "Title line", "Sentence 11"),
+    ("lone-cr.txt", ("Title line\r\r" + BODY_EN.replace(". ", ".\r")).encode(), "Title line", "Sentence 11"),
+    ("my notes 运营 笔记.txt", ("Title line\n\n" + BODY_EN).encode(), "Title line", "Sentence 11"),
+])
+def test_legacy_encodings_boms_line_endings_and_names_load(tmp_path, name, data, title, needle):
+    (tmp_path / name).write_bytes(data)
+    article = load(tmp_path / name)
+    assert article.title == title and needle in article.text
+    assert "\r" not in article.text and "\ufeff" not in article.text and "\ufffd" not in article.text
+    assert article.source == str((tmp_path / name).resolve())
+
+
+def test_invalid_utf8_bytes_in_mostly_utf8_text_keep_the_rest_readable(tmp_path):
+    # One stray byte used to hand the file to the detector, which read it as Mac Roman (— became ‚Äî).
+    body = " ".join(f"Sentence {i} — of the “article” explains café goals." for i in range(20)).encode()
+    (tmp_path / "stray-byte.txt").write_bytes(body[:len(body) // 2] + b"\xff" + body[len(body) // 2:])
+    article = load(tmp_path / "stray-byte.txt")
+    assert "Sentence 0 — of the “article” explains café goals." in article.text and "Sentence 19 —" in article.text
+    assert "‚Äî" not in article.text and article.text.count("\ufffd") == 1
+
+
+@pytest.mark.parametrize("name, content, error, message", [
+    ("empty 空.txt", b"", EmptyArticle, "no article text left after cleaning"),
+    ("spaces.txt", " \t\r\n\u3000\u00a0\n\n".encode(), EmptyArticle, "no article text left after cleaning"),
+    ("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), UnsupportedSource,
+     r"binary data \(a PNG image\), not text"),
+    ("noise.txt", bytes(b for b in random.Random(7).randbytes(600) if b), UnsupportedSource,
+     r"binary data \(control bytes\), not text"),
+    ("nul.txt", b"Title\n\n" + b"\x00" * 40 + b"text", UnsupportedSource, "binary data .it holds NUL bytes."),
+    ("scan.txt", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", UnsupportedSource, r"a PDF document"),
+    ("report.docx", b"PK\x03\x04" + bytes(40), UnsupportedSource, "unsupported file type '.docx'"),
+    ("README", b"Title\n\n" + BODY_EN.encode(), UnsupportedSource, "unsupported file type '.no extension.'"),
+    ("empty.html", b"<html><head><title>Hi</title></head><body><img src=x><script>var a = 1;</script></body></html>",
+     EmptyArticle, "no article text found in the page"),
+    ("links.html", ("<html><body><h1>Archive</h1><ul>" + "".join(
+        f"<li><a href='/p{i}'>How to run event number {i} for a community growth team</a></li>" for i in range(30))
+        + "</ul></body></html>").encode(), EmptyArticle, "the page is a list of links, with no article text"),
+    ("链接.html", ("<html><body><ul>" + "".join(f"<li><a href='/p{i}'>第{i}篇：活动运营怎么做用户增长复盘</a></li>"
+                                               for i in range(30)) + "</ul></body></html>").encode("gbk"),
+     EmptyArticle, "the page is a list of links"),
+])
+def test_more_bad_files_name_the_file(tmp_path, name, content, error, message):
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(error, match=message) as info:
+        load(tmp_path / name)
+    assert str(info.value).startswith(str(tmp_path / name) + ": ")
+
+
+def test_file_over_the_size_limit_is_refused_before_reading(tmp_path, monkeypatch):
+    monkeypatch.setattr(LOAD_MODULE, "MAX_FILE_BYTES", 1000)
+    (tmp_path / "dump.txt").write_bytes(b"Title\n\n" + b"word " * 400)
+    (tmp_path / "fits.txt").write_bytes(b"Title line\n\n" + BODY_EN.encode()[:900])
+    with pytest.raises(IngestError, match=r"dump\.txt: file is 2\.0 kB, over the 1000 bytes limit"):
+        load(tmp_path / "dump.txt")
+    assert load(tmp_path / "fits.txt").title == "Title line"
+
+
+def test_missing_path_dangling_link_and_link_loop(tmp_path):
+    with pytest.raises(IngestError, match=r"nope 文章\.txt: no such file or directory"):
+        load(tmp_path / "nope 文章.txt")
+    (tmp_path / "gone.txt").symlink_to(tmp_path / "deleted.txt")
+    with pytest.raises(IngestError, match=r"gone\.txt: broken symbolic link: it points to .*deleted\.txt, which does not exist"):
+        load(tmp_path / "gone.txt")
+    (tmp_path / "self.txt").symlink_to(tmp_path / "self.txt")
+    with pytest.raises(IngestError, match=r"self\.txt: symbolic link loop"):
+        load(tmp_path / "self.txt")
+    with pytest.raises(IngestError, match=r"no such file or directory"):
+        load(tmp_path / "gone.txt" / "below.txt")
+
+
+def test_pipe_is_not_read(tmp_path):
+    os.mkfifo(tmp_path / "pipe.txt")  # opening it would block forever
+    with pytest.raises(UnsupportedSource, match=r"pipe\.txt: not a regular file"):
+        load(tmp_path / "pipe.txt")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode (see the simulated case below)")
+def test_unreadable_file(tmp_path):
+    path = tmp_path / "secret.txt"
+    path.write_text("Title\n\n" + BODY_EN, encoding="utf-8")
+    path.chmod(0)
+    with pytest.raises(IngestError, match=r"secret\.txt: cannot read: permission denied"):
+        load(path)
+
+
+def test_unreadable_file_simulated(tmp_path, monkeypatch):
+    path = tmp_path / "secret 机密.txt"
+    path.write_text("Title\n\n" + BODY_EN, encoding="utf-8")
+
+    def denied(file, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(file))
+
+    monkeypatch.setattr(LOAD_MODULE, "open", denied, raising=False)
+    with pytest.raises(IngestError, match=r"secret 机密\.txt: cannot read: permission denied"):
+        load(path)
+
+
+def test_discover_survives_link_loops_and_lists_each_file_once(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "one.txt").write_text("x", encoding="utf-8")
+    (tmp_path / "a" / "loop").symlink_to(tmp_path)  # a -> root -> a -> ...
+    (tmp_path / "a" / "self").symlink_to(tmp_path / "a" / "self")
+    (tmp_path / "same.txt").symlink_to(tmp_path / "a" / "one.txt")
+    (tmp_path / "gone.md").symlink_to(tmp_path / "deleted.md")
+    outside = tmp_path.parent / (tmp_path.name + "-elsewhere")
+    outside.mkdir()
+    (outside / "two.md").write_text("x", encoding="utf-8")
+    (tmp_path / "linked").symlink_to(outside)
+    found = [Path(p).relative_to(tmp_path).as_posix() for p in discover([tmp_path, tmp_path / "a"])]
+    assert found == ["gone.md", "same.txt", "linked/two.md"]  # a/one.txt is same.txt, met first
+    with pytest.raises(IngestError, match="broken symbolic link"):
+        load(tmp_path / "gone.md")

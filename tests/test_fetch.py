@@ -1,0 +1,262 @@
+"""fetch: refused addresses, schemes and credentials; redirects, limits and errors, on real local servers."""
+from __future__ import annotations
+
+import gzip
+import re
+import http.server
+import socket
+import threading
+from urllib.parse import unquote
+
+import pytest
+
+import ingest.fetch as fetch_module
+from ingest import FetchError, discover, load
+from ingest.fetch import address_problem, fetch
+
+PAGE = ("<html><head><title>Event ops</title></head><body><article><h1>Event ops</h1>"
+        + "<p>An event team sets goals, books speakers and measures turnout after the day.</p>" * 6
+        + "</article></body></html>").encode("utf-8")
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    """Routes: /page.html, /文章.html, /to?url (302), /loop-a <-> /loop-b, /chain/N, /image, /big,
+    /stream (no Content-Length), /gzip, /status/N. Records each request's path and Host header."""
+
+    seen: list[tuple[str, str]] = []
+
+    def log_message(self, *args) -> None:  # keep test output quiet
+        pass
+
+    def send(self, status: int, body: bytes = b"", content_type: str = "text/html; charset=utf-8",
+             headers: dict | None = None, length: bool = True) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        if length:
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        path = unquote(self.path)
+        Handler.seen.append((path, self.headers.get("Host", "")))
+        if path in ("/page.html", "/文章.html"):
+            self.send(200, PAGE)
+        elif path.startswith("/to?"):
+            self.send(302, headers={"Location": path[len("/to?"):]})
+        elif path in ("/loop-a", "/loop-b"):
+            self.send(301, headers={"Location": "/loop-b" if path == "/loop-a" else "/loop-a"})
+        elif path.startswith("/chain/"):
+            self.send(302, headers={"Location": f"/chain/{int(path.rsplit('/', 1)[1]) + 1}"})
+        elif path == "/image":
+            self.send(200, b"\x89PNG\r\n\x1a\n" + bytes(100), content_type="image/png")
+        elif path == "/big":
+            self.send(200, b"<p>" + b"x" * 5000 + b"</p>")
+        elif path == "/stream":
+            self.close_connection = True
+            self.send(200, b"<p>" + b"x" * 5000 + b"</p>", length=False)
+        elif path == "/gzip":
+            self.send(200, gzip.compress(PAGE), headers={"Content-Encoding": "gzip"})
+        elif path.startswith("/status/"):
+            self.send(int(path.rsplit("/", 1)[1]), b"<p>error page</p>")
+        else:
+            self.send(404, b"not found")
+
+
+@pytest.fixture
+def server():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    Handler.seen = []
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(autouse=True)
+def no_env_override(monkeypatch):
+    monkeypatch.delenv("KB_ALLOW_PRIVATE_URLS", raising=False)
+
+
+@pytest.fixture
+def public_loopback(monkeypatch):
+    """Make 127.0.0.1 count as public (a stand-in for a public site), every other address as usual,
+    and resolve the names in the returned dict (name -> addresses) without DNS."""
+    names: dict[str, list[str]] = {}
+    real_problem, real_resolve = fetch_module.address_problem, fetch_module.resolve
+    monkeypatch.setattr(fetch_module, "address_problem", lambda a: None if a == "127.0.0.1" else real_problem(a))
+    monkeypatch.setattr(fetch_module, "resolve", lambda host, port: names.get(host) or real_resolve(host, port))
+    return names
+
+
+# --- addresses ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("address, problem", [
+    ("127.0.0.1", "loopback"), ("127.8.9.10", "loopback"), ("::1", "loopback"),
+    ("10.0.0.5", "private"), ("172.16.3.4", "private"), ("192.168.1.1", "private"), ("fd12:3456::1", "private"),
+    ("169.254.169.254", "cloud metadata"), ("fd00:ec2::254", "cloud metadata"), ("169.254.1.1", "link-local"),
+    ("fe80::1", "link-local"), ("100.64.0.1", "carrier-grade NAT"), ("100.127.255.254", "carrier-grade NAT"),
+    ("0.0.0.0", "unspecified"), ("::", "unspecified"), ("224.0.0.251", "multicast"), ("ff02::1", "multicast"),
+    ("240.0.0.1", "reserved"), ("::ffff:10.0.0.5", "private"), ("::ffff:127.0.0.1", "loopback"),
+    ("::ffff:169.254.169.254", "cloud metadata"), ("2002:a00:5::1", "private"), ("64:ff9b::7f00:1", "loopback"),
+    ("192.0.2.7", "private"),  # documentation range: Python counts it as private
+])
+def test_non_public_addresses_are_named(address, problem):
+    assert problem in address_problem(address)
+
+
+@pytest.mark.parametrize("address", ["8.8.8.8", "93.184.216.34", "1.1.1.1", "2606:4700::1111", "::ffff:8.8.8.8"])
+def test_public_addresses_pass(address):
+    assert address_problem(address) is None
+
+
+# --- refusals before any connection -----------------------------------------------------------
+
+def test_loopback_server_is_refused_by_default_and_fetched_when_allowed(server, monkeypatch):
+    with pytest.raises(FetchError, match=r"refused: 127\.0\.0\.1 is a loopback address; set KB_ALLOW_PRIVATE_URLS=1 to allow") as info:
+        fetch(f"{server}/page.html")
+    assert str(info.value).startswith(f"{server}/page.html: ")
+    assert Handler.seen == []  # refused before connecting
+    assert fetch(f"{server}/page.html", allow_private=True).data == PAGE
+    monkeypatch.setenv("KB_ALLOW_PRIVATE_URLS", "1")
+    assert load(f"{server}/page.html").title == "Event ops"
+
+
+def test_localhost_name_is_refused_with_the_address_it_resolves_to(server):
+    port = server.rsplit(":", 1)[1]
+    with pytest.raises(FetchError, match=r"refused: localhost resolves to (127\.0\.0\.1|::1), a loopback address"):
+        load(f"http://localhost:{port}/page.html")
+
+
+def test_every_address_of_a_name_is_checked(monkeypatch):
+    monkeypatch.setattr(fetch_module, "resolve", lambda host, port: ["93.184.216.34", "10.0.0.5"])
+    with pytest.raises(FetchError, match=r"refused: example\.internal resolves to 10\.0\.0\.5, a private address; "
+                                         r"set KB_ALLOW_PRIVATE_URLS=1 to allow"):
+        fetch("https://example.internal/post")
+
+
+def test_connection_goes_to_the_checked_address_and_keeps_the_host_name(server, public_loopback, monkeypatch):
+    port = server.rsplit(":", 1)[1]
+    answers = iter([["127.0.0.1"], ["10.0.0.5"]])  # a rebinding resolver: public first, private after
+    calls = []
+
+    def rebinding(host, _port):
+        calls.append(host)
+        return next(answers)
+
+    monkeypatch.setattr(fetch_module, "resolve", rebinding)
+    fetched = fetch(f"http://site.example:{port}/page.html")
+    assert fetched.data == PAGE and calls == ["site.example"]  # looked up once, connected to that address
+    assert Handler.seen == [("/page.html", f"site.example:{port}")]
+
+
+@pytest.mark.parametrize("url, message", [
+    ("file:///etc/passwd", "only http:// and https:// URLs are fetched, not file:; give the file's path instead"),
+    ("ftp://example.com/article.txt", "only http:// and https:// URLs are fetched, not ftp:"),
+    ("javascript:alert(1)", "only http:// and https:// URLs are fetched, not javascript:"),
+    ("gopher://example.com/1", "not gopher:"),
+    ("data:text/html,<p>hi</p>", "not data:"),
+    ("http://user:secret@example.com/post", "the URL holds a user name or password"),
+    ("https://token@example.com/post", "the URL holds a user name or password"),
+    ("http:///no-host", "no host name in the URL"),
+    ("http://[::1/broken", "not a valid URL"),
+])
+def test_refused_urls_are_named_and_never_resolved(monkeypatch, url, message):
+    monkeypatch.setattr(fetch_module, "resolve", lambda *a: pytest.fail("resolved a refused URL"))
+    assert discover([url]) == [url]  # passed on, so that load says what is wrong
+    with pytest.raises(FetchError, match=re.escape(message)) as info:
+        load(url)
+    assert str(info.value).startswith(f"{url}: ")
+
+
+def test_unresolvable_host(monkeypatch):
+    def fail(host, port):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(fetch_module, "resolve", fail)
+    with pytest.raises(FetchError, match=r"https://no-such-host\.example/x: cannot resolve host "
+                                         r"no-such-host\.example \(Name or service not known\)"):
+        load("https://no-such-host.example/x")
+
+
+# --- redirects --------------------------------------------------------------------------------
+
+def test_redirect_to_a_private_address_is_refused(server, public_loopback):
+    public_loopback["internal.example"] = ["10.0.0.5"]
+    with pytest.raises(FetchError, match=r"refused: redirected to http://internal\.example/admin: internal\.example "
+                                         r"resolves to 10\.0\.0\.5, a private address"):
+        fetch(f"{server}/to?http://internal.example/admin")
+    with pytest.raises(FetchError, match=r"redirected to http://169\.254\.169\.254/latest/meta-data/: "
+                                         r"169\.254\.169\.254 is the cloud metadata address"):
+        fetch(f"{server}/to?http://169.254.169.254/latest/meta-data/")
+    with pytest.raises(FetchError, match=r"redirected to ftp://example\.com/x: only http"):
+        fetch(f"{server}/to?ftp://example.com/x")
+    assert [p for p, _ in Handler.seen] == ["/to?http://internal.example/admin",
+                                            "/to?http://169.254.169.254/latest/meta-data/", "/to?ftp://example.com/x"]
+
+
+def test_redirect_within_the_site_is_followed(server, public_loopback):
+    fetched = fetch(f"{server}/to?/page.html")
+    assert fetched.url == f"{server}/page.html" and fetched.data == PAGE
+
+
+def test_redirect_loop_is_reported(server):
+    with pytest.raises(FetchError, match=rf"redirect loop: {server}/loop-a → {server}/loop-b → {server}/loop-a"):
+        fetch(f"{server}/loop-a", allow_private=True)
+
+
+def test_too_many_redirects(server):
+    with pytest.raises(FetchError, match=r"more than 5 redirects: .*/chain/0 → .*/chain/6$"):
+        fetch(f"{server}/chain/0", allow_private=True)
+    assert fetch(f"{server}/to?/page.html", allow_private=True, max_redirects=1).data == PAGE
+
+
+# --- answers ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("status, message", [(404, "HTTP 404 Not Found"), (500, "HTTP 500 Internal Server Error"),
+                                             (304, "HTTP 304 Not Modified")])
+def test_http_errors(server, status, message):
+    with pytest.raises(FetchError, match=message) as info:
+        load(f"{server}/status/{status}", allow_private=True)
+    assert f"{server}/status/{status}" in str(info.value)
+
+
+def test_non_html_content_type(server):
+    with pytest.raises(FetchError, match=r"not a web page or text \(Content-Type: image/png\)"):
+        load(f"{server}/image", allow_private=True)
+
+
+def test_body_over_the_size_limit(server):
+    with pytest.raises(FetchError, match=r"refused: the page is 4\.9 kB, over the 1000 bytes limit"):
+        fetch(f"{server}/big", allow_private=True, max_bytes=1000)
+    with pytest.raises(FetchError, match=r"refused: the page is over the 1000 bytes limit"):
+        fetch(f"{server}/stream", allow_private=True, max_bytes=1000)
+    assert len(fetch(f"{server}/stream", allow_private=True, max_bytes=6000).data) == 5007
+
+
+def test_timeout_when_the_server_never_answers():
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)  # accepts connections in the kernel, never reads or answers
+    try:
+        with pytest.raises(FetchError, match=r"no answer from 127\.0\.0\.1 within 0\.3 s"):
+            fetch(f"http://127.0.0.1:{silent.getsockname()[1]}/", allow_private=True, timeout=0.3)
+    finally:
+        silent.close()
+
+
+def test_connection_refused():
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()  # nothing listens on this port now
+    with pytest.raises(FetchError, match=rf"could not connect to 127\.0\.0\.1 port {port}: connection refused"):
+        fetch(f"http://127.0.0.1:{port}/", allow_private=True)
+
+
+def test_non_ascii_path_and_unrequested_gzip(server):
+    fetched = fetch(f"{server}/文章.html", allow_private=True)
+    assert fetched.data == PAGE and Handler.seen[-1][0] == "/文章.html"
+    assert fetch(f"{server}/gzip", allow_private=True).data == PAGE
