@@ -7,7 +7,7 @@ language means used, all set in one transaction; so two processes saving at once
 leave a file labelled with the wrong generation. A missing, stale or damaged file is rebuilt
 from the stored vectors, without re-embedding.
 
-Opening does not hash the whole file (0.5-0.8 s at 1M passages). A stamp beside it,
+Opening does not hash the whole file (0.5-1.9 s at 1M passages). A stamp beside it,
 ``vectors-<generation>.faiss.check``, written when the file was saved or last verified,
 holds the file's SHA-256, size, mtime, inode and a hash of its header and sampled blocks;
 a file whose stamp names the store's SHA-256 and whose current stat and samples match it is
@@ -40,8 +40,9 @@ STAMP_SUFFIX = ".check"
 #: after it, sampled like the rest).
 HEAD_BYTES = 1 << 16
 #: Blocks of :data:`SAMPLE_BYTES` hashed at evenly spaced offsets by the cheap check, besides
-#: the head and the last block: 256 KB read of an 800 MB file (1M passages), 0.3 ms with
-#: the file in the page cache, against 0.5-0.8 s for its full SHA-256 (bench/scale.py --open-check).
+#: the head and the last block: 330 KB read of a 790 MB file (1M passages): 0.8 ms with the
+#: file in the page cache, against 1.9 s for its full SHA-256 (0.5-0.8 s on an idle machine);
+#: a whole open went from 2.0 s to 0.2 s (``bench/scale.py --open-check``, both cores busy).
 SAMPLES = 64
 SAMPLE_BYTES = 4096
 
@@ -188,6 +189,12 @@ class DenseIndex:
         """Write the index if it changed, point the store at it, and delete older files."""
         with self._lock:
             if not self._dirty or self._index is None:
+                return
+            recorded = _FILE.match(self.store.meta_snapshot(("vectors_file",)).get("vectors_file") or "")
+            if recorded and int(recorded.group(1)) >= self._generation:
+                # Another handle saved this generation (or a newer one): rewriting its file
+                # would leave the recorded checksum describing other bytes.
+                self._dirty = False
                 return
             path = self.directory / f"vectors-{self._generation}.faiss"
             self._index.save(path)
