@@ -152,3 +152,30 @@ def test_answers_and_cross_language_hits_with_the_real_model(seeds_kb_copy, back
         assert any(h.lang == "zh-Hans" and "工资却还不到6k" in h.text for h in hits)
         hits = kb.search("運營最怕什麼?", 5)
         assert any(h.lang == "en" and "Do you know what operators fear the most?" in h.text for h in hits)
+
+
+@NEEDS_MILVUS
+def test_a_second_process_on_a_milvus_lite_folder_is_told_why(tmp_path):
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    path = tmp_path / "kb"
+    with KnowledgeBase.open(path, model=HashEncoder(), vector_store="milvus") as kb:
+        kb.add_text(EN, title="Community")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\n"
+         "from index import KnowledgeBase\nfrom tests.fakes import HashEncoder\n"
+         f"kb = KnowledgeBase.open({str(path)!r}, model=HashEncoder())\nkb.search('members', 1)\n"
+         "print('holding', flush=True)\nsys.stdin.read()\n"],
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        with pytest.raises(VectorStoreError, match=r"milvus\.db.*held by one process"):
+            KnowledgeBase.open(path, model=HashEncoder())
+    finally:
+        holder.stdin.close()  # the holder exits, releasing the folder
+        holder.wait(timeout=60)
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        assert kb.search("members", 1)
