@@ -155,7 +155,8 @@ def _parse(url: str, source: str, hop: str) -> SplitResult:
         hint = "; give the file's path instead" if scheme == "file" else ""
         raise FetchError(source, f"refused: {hop}only http:// and https:// URLs are fetched, not {shown}{hint}")
     if parts.username is not None or parts.password is not None:
-        raise FetchError(source, f"refused: {hop}the URL holds a user name or password; remove them")
+        shown = source if hop else re.sub(r"//[^/?#]*@", "//***@", source, count=1)  # do not echo a password
+        raise FetchError(shown, f"refused: {hop}the URL holds a user name or password; remove them")
     if not parts.hostname:
         raise FetchError(source, f"{hop}no host name in the URL")
     if port == 0:
@@ -196,11 +197,14 @@ def _connect(parts: SplitResult, host: str, port: int, addresses: list[str], tim
     error: OSError | None = None
     for address in addresses:
         where = host if host == address else f"{host} ({address})"
-        if parts.scheme.lower() == "https":
-            conn: http.client.HTTPConnection = _PinnedHTTPSConnection(host, port, address, timeout,
-                                                                       ssl.create_default_context())
-        else:
-            conn = _PinnedHTTPConnection(host, port, address, timeout)
+        try:
+            if parts.scheme.lower() == "https":
+                conn: http.client.HTTPConnection = _PinnedHTTPSConnection(host, port, address, timeout,
+                                                                           ssl.create_default_context())
+            else:
+                conn = _PinnedHTTPConnection(host, port, address, timeout)
+        except (http.client.HTTPException, ValueError) as exc:  # a control character in the host
+            raise FetchError(source, f"{hop}not a valid URL ({exc})") from exc
         try:
             conn.connect()
             return conn

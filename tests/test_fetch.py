@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import gzip
-import re
 import http.server
+import re
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 from urllib.parse import unquote
 
@@ -168,7 +171,14 @@ def test_refused_urls_are_named_and_never_resolved(monkeypatch, url, message):
     assert discover([url]) == [url]  # passed on, so that load says what is wrong
     with pytest.raises(FetchError, match=re.escape(message)) as info:
         load(url)
-    assert str(info.value).startswith(f"{url}: ")
+    assert str(info.value).startswith(re.sub(r"//[^/?#]*@", "//***@", url) + ": ")  # credentials hidden
+
+
+def test_a_password_in_a_url_is_not_echoed():
+    with pytest.raises(FetchError) as info:
+        load("http://user:secret@example.com/post")
+    assert str(info.value) == ("http://***@example.com/post: refused: the URL holds a user name or password; "
+                               "remove them") and info.value.source == "http://***@example.com/post"
 
 
 def test_unresolvable_host(monkeypatch):
@@ -260,3 +270,39 @@ def test_non_ascii_path_and_unrequested_gzip(server):
     fetched = fetch(f"{server}/文章.html", allow_private=True)
     assert fetched.data == PAGE and Handler.seen[-1][0] == "/文章.html"
     assert fetch(f"{server}/gzip", allow_private=True).data == PAGE
+
+
+# --- https: the connection goes to the checked address, TLS checks the name --------------------
+
+@pytest.fixture
+def tls_server(tmp_path):
+    """An HTTPS server on 127.0.0.1 with a self-signed certificate for site.example; yields (port, cert)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=site.example",
+                    "-addext", "subjectAltName=DNS:site.example", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    Handler.seen = []
+    yield httpd.server_address[1], cert
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_https_uses_the_host_name_for_sni_and_the_certificate(tls_server, public_loopback, monkeypatch):
+    port, cert = tls_server
+    with pytest.raises(FetchError, match=r"TLS certificate of 127\.0\.0\.1 not valid \(self.signed certificate"):
+        fetch(f"https://127.0.0.1:{port}/page.html")  # an untrusted certificate is refused
+    trusted = ssl.create_default_context(cafile=str(cert))
+    monkeypatch.setattr(fetch_module.ssl, "create_default_context", lambda: trusted)
+    public_loopback["site.example"] = ["127.0.0.1"]
+    public_loopback["other.example"] = ["127.0.0.1"]
+    assert fetch(f"https://site.example:{port}/page.html").data == PAGE
+    assert Handler.seen[-1] == ("/page.html", f"site.example:{port}")
+    with pytest.raises(FetchError, match=r"TLS certificate of other\.example not valid \(Hostname mismatch"):
+        fetch(f"https://other.example:{port}/page.html")
