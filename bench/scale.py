@@ -2,6 +2,7 @@
 
     python bench/scale.py [--sizes 10000,100000,1000000] [--real 4000] [--hnsw] [--sweep]
     python bench/scale.py --open-check [--sizes 1000000]   # vector file open check only
+    python bench/scale.py --milvus [--sizes 10000,50000] [--real 1000]   # milvus-lite against FAISS
 
 Data (see ``realdata.py``): real passage embeddings of the bundled encoder (language-centred
 as the knowledge base indexes them), of which 200 are held out as queries, the rest in the
@@ -233,6 +234,60 @@ def _open_check_child(path: str, dim: int, way: str, sha: str) -> None:
     print(json.dumps({"open_ms": (opened - started) * 1000, "check_ms": (checked - started) * 1000}))
 
 
+#: Queries timed per backend by ``--milvus`` (milvus-lite takes tens of ms a query).
+MILVUS_QUERIES = 100
+
+
+def milvus_rows(size: int, real: np.ndarray, real_langs: list[str], query_sets: dict[str, np.ndarray]) -> list[dict]:
+    """FAISS (the index type the base would pick) against milvus-lite (the collection
+    :class:`index.milvus.MilvusIndex` would create: same index type rule, flushed after the
+    bulk load) on the same vectors: load time, search latency (k=10, embedding excluded)
+    and recall@10 against exact search. milvus-lite is Python over FAISS behind a local gRPC
+    server: its figures say what the test backend costs, not what a Milvus server does."""
+    from pymilvus import DataType, MilvusClient
+
+    from index import milvus
+
+    base, _ = make_base(real, real_langs, size)
+    queries = np.vstack([query_sets["questions"], query_sets["sentences"]])[:MILVUS_QUERIES]
+    truth = exact_top(base, queries)
+    ids = np.arange(len(base), dtype=np.int64)
+    started = time.perf_counter()
+    index = VectorIndex.build(ids, base)
+    faiss_row = {"size": size, "backend": "faiss", "index": index.kind, "load_s": time.perf_counter() - started,
+                 "recall10": recall(index, queries, truth), **latencies(lambda q: index.search(q, K), queries)}
+    with tempfile.TemporaryDirectory() as tmp:
+        client = MilvusClient(str(Path(tmp) / "m.db"))
+        schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("id", DataType.INT64, is_primary=True)
+        schema.add_field("vector", DataType.FLOAT_VECTOR, dim=base.shape[1])
+        kind = milvus.EXACT_INDEX if size <= vectors_module.EXACT_MAX else milvus.APPROXIMATE_INDEX
+        params = client.prepare_index_params()
+        params.add_index(field_name="vector", metric_type="IP", index_type=kind)
+        client.create_collection("bench", schema=schema, consistency_level=milvus.CONSISTENCY)
+        client.create_index("bench", params, sync=False)
+        client.load_collection("bench")
+        started = time.perf_counter()
+        for start in range(0, size, milvus.INSERT_BATCH):
+            client.insert("bench", [{"id": int(i), "vector": base[i].tolist()}
+                                    for i in range(start, min(size, start + milvus.INSERT_BATCH))])
+        inserted = time.perf_counter()
+        client.flush("bench")
+        flushed = time.perf_counter()
+
+        def search(q):
+            found = client.search("bench", data=[q.tolist()], limit=K, anns_field="vector",
+                                  search_params={"metric_type": "IP"}, output_fields=["id"])
+            return [(hit["id"], hit["distance"]) for hit in found[0]]
+
+        hits = [len({i for i, _ in search(q)} & set(t.tolist())) / K for q, t in zip(queries, truth)]
+        milvus_row = {"size": size, "backend": "milvus-lite", "index": kind, "insert_s": inserted - started,
+                      "flush_s": flushed - inserted, "load_s": flushed - started, "recall10": float(np.mean(hits)),
+                      **latencies(search, queries)}
+        client.close()
+    return [faiss_row, milvus_row]
+
+
 def _hnsw_row(base: np.ndarray, queries: np.ndarray, truth: np.ndarray) -> dict:
     started = time.perf_counter()
     hnsw = faiss.IndexHNSWFlat(base.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
@@ -384,6 +439,7 @@ def main() -> None:
     parser.add_argument("--sweep", action="store_true", help="recall and latency at other probe counts")
     parser.add_argument("--open-check", action="store_true",
                         help="only time opening a saved file: full SHA-256 against the stamp check")
+    parser.add_argument("--milvus", action="store_true", help="only compare milvus-lite with FAISS")
     parser.add_argument("--open", help=argparse.SUPPRESS)
     parser.add_argument("--dim", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--mode", help=argparse.SUPPRESS)
@@ -394,6 +450,13 @@ def main() -> None:
         return
     if args.open:
         _open_child(args.open, args.dim, args.mode, args.queries)
+        return
+    if args.milvus:
+        data = realdata.real_vectors(args.real)
+        real, real_langs, query_sets = split_real(data)
+        for size in [int(s) for s in args.sizes.split(",")]:
+            for row in milvus_rows(size, real, real_langs, query_sets):
+                _print(row)
         return
     if args.open_check:
         for size in [int(s) for s in args.sizes.split(",")]:
