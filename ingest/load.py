@@ -41,8 +41,9 @@ MAGIC = {b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a
          b"%PDF": "a PDF document", b"PK\x03\x04": "a ZIP archive, or a .docx/.xlsx file",
          b"\x1f\x8b": "gzip-compressed data", b"RIFF": "a RIFF media file", b"\x7fELF": "a program"}
 #: A page whose article text is this share or more of link texts (line by line) is a list of
-#: links (a category page, a site map), not an article. Real articles quote a link per
-#: paragraph at most; the fixtures' share is under 0.05.
+#: links (a category page, a site map), not an article. On the 181 real article pages of the
+#: extraction benchmark the share is at most 0.17 (the 12 cleaning fixtures: 0); a list of
+#: links scores 1.0.
 LINK_LIST_SHARE = 0.8
 
 
