@@ -135,24 +135,37 @@ class MilvusView:
         self._owner = owner
         self.collection = collection
 
+    def _call(self, method: str, *args, **kwargs):
+        """``client.<method>(collection, ...)``; if it fails because another process derived
+        a new collection and dropped this one, once more on the new one (its language means
+        moved by under 10%, so a query centred with the old ones is still close)."""
+        try:
+            return getattr(self._owner._client, method)(self.collection, *args, **kwargs)
+        except Exception:  # noqa: BLE001 (pymilvus's own types)
+            moved = self._owner.current().collection
+            if moved == self.collection:
+                raise
+            self.collection = moved
+            return getattr(self._owner._client, method)(moved, *args, **kwargs)
+
     def __len__(self) -> int:
-        return self._owner._count(self.collection)
+        rows = self._call("query", filter="", output_fields=["count(*)"], consistency_level=CONSISTENCY)
+        return int(rows[0]["count(*)"])
 
     def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """``(pid, cosine)`` of the ``k`` nearest passages, best first; only ``allowed`` pids."""
         if k <= 0 or (allowed is not None and not len(allowed)):
             return []
-        found = self._owner._client.search(
-            self.collection, data=[np.asarray(query, dtype=np.float32).reshape(-1).tolist()], limit=k,
-            anns_field="vector", search_params={"metric_type": "IP"}, output_fields=["id"],
-            filter=_id_filter(allowed), consistency_level=CONSISTENCY)
+        found = self._call("search", data=[np.asarray(query, dtype=np.float32).reshape(-1).tolist()], limit=k,
+                           anns_field="vector", search_params={"metric_type": "IP"}, output_fields=["id"],
+                           filter=_id_filter(allowed), consistency_level=CONSISTENCY)
         return [(int(hit["id"]), float(hit["distance"])) for hit in found[0]]
 
     def similarity(self, query: np.ndarray, ids: list[int]) -> np.ndarray:
         """Cosines with the vectors of ``ids``, in order (:data:`MISSING_SIMILARITY` if absent)."""
         if not len(ids):
             return np.zeros(0, dtype=np.float32)
-        rows = self._owner._client.get(self.collection, ids=[int(i) for i in ids], output_fields=["vector"])
+        rows = self._call("get", ids=[int(i) for i in ids], output_fields=["vector"])
         by_id = {int(row["id"]): row["vector"] for row in rows}
         query = np.asarray(query, dtype=np.float32).reshape(-1)
         return np.array([float(np.dot(by_id[i], query)) if i in by_id else MISSING_SIMILARITY for i in ids],

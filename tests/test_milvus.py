@@ -97,6 +97,12 @@ def test_two_bases_in_one_process_share_the_collection(tmp_path):
     with KnowledgeBase.open(path, model=HashEncoder()) as writer:
         new = writer.add_text(ZH, title="社群").article
     assert any(h.article_id == new.id for h in reader.search("社群运营 成员 活跃", 5))
+    view = reader._dense.current()
+    with KnowledgeBase.open(path, model=HashEncoder()) as writer:
+        writer._dense.derive()  # a new collection; the one the reader holds is dropped
+    assert view.collection not in writer._dense._client.list_collections()
+    assert view.search(reader._dense.centering.query(reader.query_vector("members"), "en"), 3)
+    assert len(view) == len(reader.passages()) and view.collection == reader._dense.current().collection
     reader.close()
 
 
