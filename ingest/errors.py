@@ -20,3 +20,9 @@ class EmptyArticle(IngestError):
 
 class FetchError(IngestError):
     """A URL could not be fetched (network error, HTTP error, wrong content type, too large)."""
+
+
+class RefusedURL(FetchError):
+    """A URL refused before any request, for safety: its host is on a private or loopback
+    network (see KB_ALLOW_PRIVATE_URLS), its scheme is not http(s), or it holds credentials.
+    Retrying will not help; the message says what to change."""

@@ -26,7 +26,7 @@ import zlib
 from dataclasses import dataclass
 from urllib.parse import SplitResult, quote, urljoin, urlsplit
 
-from .errors import FetchError
+from .errors import FetchError, RefusedURL
 
 #: Articles are tens of kilobytes; 10 MB is ten times the largest page of the extraction
 #: benchmark and stops a download of a video or an archive early.
@@ -153,10 +153,10 @@ def _parse(url: str, source: str, hop: str) -> SplitResult:
     if scheme not in SCHEMES:
         shown = f"{scheme}:" if scheme else "no scheme"
         hint = "; give the file's path instead" if scheme == "file" else ""
-        raise FetchError(source, f"refused: {hop}only http:// and https:// URLs are fetched, not {shown}{hint}")
+        raise RefusedURL(source, f"refused: {hop}only http:// and https:// URLs are fetched, not {shown}{hint}")
     if parts.username is not None or parts.password is not None:
         shown = source if hop else re.sub(r"//[^/?#]*@", "//***@", source, count=1)  # do not echo a password
-        raise FetchError(shown, f"refused: {hop}the URL holds a user name or password; remove them")
+        raise RefusedURL(shown, f"refused: {hop}the URL holds a user name or password; remove them")
     if not parts.hostname:
         raise FetchError(source, f"{hop}no host name in the URL")
     if port == 0:
@@ -188,7 +188,7 @@ def _vetted_addresses(host: str, port: int, source: str, hop: str, allow_private
         problem = address_problem(address.split("%")[0])
         if problem:
             where = f"{address} is" if literal else f"{host} resolves to {address},"
-            raise FetchError(source, f"refused: {hop}{where} {problem}; set {ALLOW_PRIVATE_ENV}=1 to allow")
+            raise RefusedURL(source, f"refused: {hop}{where} {problem}; set {ALLOW_PRIVATE_ENV}=1 to allow")
     return addresses
 
 

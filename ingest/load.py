@@ -220,9 +220,12 @@ def load(source: str | os.PathLike, *, allow_private: bool = False) -> Article:
         if problem:
             raise UnsupportedSource(source, problem)
         text = decode(fetched.data, fetched.content_type)
-        if fetched.content_type.lower().startswith(("text/plain", "text/markdown")):
-            return parse(text, "text", source=fetched.url)
-        return extract_html(text, url=fetched.url)
+        try:
+            if fetched.content_type.lower().startswith(("text/plain", "text/markdown")):
+                return parse(text, "text", source=fetched.url)
+            return extract_html(text, url=fetched.url)
+        except IngestError as exc:  # name the URL given, not where it redirected
+            raise _renamed(source, exc) from exc
     data = _read_file(source)
     problem = _binary_problem(data)
     if problem:

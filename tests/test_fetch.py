@@ -15,6 +15,7 @@ import pytest
 
 import ingest.fetch as fetch_module
 from ingest import FetchError, discover, load
+from ingest.errors import EmptyArticle, RefusedURL
 from ingest.fetch import address_problem, fetch
 
 PAGE = ("<html><head><title>Event ops</title></head><body><article><h1>Event ops</h1>"
@@ -118,7 +119,7 @@ def test_public_addresses_pass(address):
 # --- refusals before any connection -----------------------------------------------------------
 
 def test_loopback_server_is_refused_by_default_and_fetched_when_allowed(server, monkeypatch):
-    with pytest.raises(FetchError, match=r"refused: 127\.0\.0\.1 is a loopback address; set KB_ALLOW_PRIVATE_URLS=1 to allow") as info:
+    with pytest.raises(RefusedURL, match=r"refused: 127\.0\.0\.1 is a loopback address; set KB_ALLOW_PRIVATE_URLS=1 to allow") as info:
         fetch(f"{server}/page.html")
     assert str(info.value).startswith(f"{server}/page.html: ")
     assert Handler.seen == []  # refused before connecting
@@ -169,7 +170,7 @@ def test_connection_goes_to_the_checked_address_and_keeps_the_host_name(server, 
 def test_refused_urls_are_named_and_never_resolved(monkeypatch, url, message):
     monkeypatch.setattr(fetch_module, "resolve", lambda *a: pytest.fail("resolved a refused URL"))
     assert discover([url]) == [url]  # passed on, so that load says what is wrong
-    with pytest.raises(FetchError, match=re.escape(message)) as info:
+    with pytest.raises(FetchError, match=re.escape(message)) as info:  # RefusedURL or, if unparsable, FetchError
         load(url)
     assert str(info.value).startswith(re.sub(r"//[^/?#]*@", "//***@", url) + ": ")  # credentials hidden
 
@@ -210,6 +211,10 @@ def test_redirect_to_a_private_address_is_refused(server, public_loopback):
 def test_redirect_within_the_site_is_followed(server, public_loopback):
     fetched = fetch(f"{server}/to?/page.html")
     assert fetched.url == f"{server}/page.html" and fetched.data == PAGE
+    assert load(f"{server}/to?/page.html").source == f"{server}/page.html"
+    with pytest.raises(EmptyArticle, match=rf"^{re.escape(server)}/to\?/status/200: no article text") as info:
+        load(f"{server}/to?/status/200")  # the error names the URL given, not where it led
+    assert info.value.source == f"{server}/to?/status/200"
 
 
 def test_redirect_loop_is_reported(server):
