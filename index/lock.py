@@ -16,6 +16,7 @@ import functools
 import os
 import threading
 import time
+import weakref
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
@@ -56,6 +57,7 @@ class WriterLock:
         self._mutex = threading.RLock()
         self._depth = 0
         self._fd: int | None = None
+        _LOCKS.add(self)
 
     @property
     def path(self) -> Path:
@@ -91,8 +93,10 @@ class WriterLock:
         while True:
             try:
                 fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-            except FileNotFoundError:  # the directory is being swapped by a rebuild
-                fd = None
+            except FileNotFoundError:
+                if not self._being_swapped():
+                    raise
+                fd = None  # a rebuild is between its two renames: the directory is back soon
             if fd is not None:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -109,6 +113,10 @@ class WriterLock:
                 raise Busy(str(self.directory), holder(self.directory), wait)
             time.sleep(POLL)
 
+    def _being_swapped(self) -> bool:
+        name = self.directory.name
+        return any(self.directory.with_name(name + suffix).exists() for suffix in (".rebuild", ".old"))
+
     def _still_current(self, fd: int) -> bool:
         try:
             return os.stat(self.path).st_ino == os.fstat(fd).st_ino
@@ -123,6 +131,22 @@ class WriterLock:
             os.ftruncate(fd, 0)  # no stale pid for the next waiter to report
         finally:
             os.close(fd)  # closing releases the flock
+
+
+_LOCKS: "weakref.WeakSet[WriterLock]" = weakref.WeakSet()
+
+
+def _forget_in_child() -> None:
+    """A forked child shares its parent's open file descriptions, and with them the flock:
+    it closes its copies so the lock is released when the parent lets go, whatever the child
+    does (``multiprocessing`` with fork, a server forking workers)."""
+    for lock in list(_LOCKS):
+        if lock._fd is not None:
+            os.close(lock._fd)
+        lock._fd, lock._depth, lock._mutex = None, 0, threading.RLock()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def holder(directory: Path) -> int | None:

@@ -2,7 +2,9 @@
 never wait; a writer that waits too long gets a named error."""
 from __future__ import annotations
 
+import os
 import random
+import signal
 import subprocess
 import sys
 import textwrap
@@ -245,3 +247,25 @@ def test_opening_leaves_a_running_rebuild_alone(tmp_path):
     with KnowledgeBase.open(path, model=HashEncoder()) as kb:
         assert [a.title for a in kb.articles()] == ["Users"]
     assert not in_progress.exists()  # the rebuild is over: now it is a leftover
+
+
+def test_a_forked_child_does_not_keep_the_lock_of_its_parent(tmp_path):
+    lock = WriterLock(tmp_path, timeout=0)
+    with lock.hold():
+        child = os.fork()
+        if child == 0:  # the child outlives the parent's write
+            time.sleep(60)
+            os._exit(0)
+    try:
+        # Released although the child lives (the wait covers the child's start-up).
+        with WriterLock(tmp_path, timeout=HANG).hold():
+            pass
+    finally:
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
+
+
+def test_a_missing_directory_is_an_error_not_a_wait(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        with WriterLock(tmp_path / "gone", timeout=HANG).hold():
+            pass
