@@ -50,6 +50,9 @@ CREATE TABLE IF NOT EXISTS passages (
     seq INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, lang TEXT NOT NULL,
     nterms INTEGER NOT NULL, vector BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS passages_by_article ON passages(article_id, seq);
+-- Passages per language (Store.lang_counts, read on every add) from this index alone: a scan
+-- of the table reads every vector blob (120k passages: 0.32 s; with the index: a few ms).
+CREATE INDEX IF NOT EXISTS passages_by_lang ON passages(lang);
 -- Lexical terms of each passage (rowid = pid), already segmented and stemmed by lexical.terms.
 CREATE VIRTUAL TABLE IF NOT EXISTS lexicon USING fts5(terms, tokenize = 'unicode61 remove_diacritics 0');
 -- Postings (term, passage, position) and document frequencies, read for BM25 scoring.
