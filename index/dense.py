@@ -191,9 +191,11 @@ class DenseIndex:
             if not self._dirty or self._index is None:
                 return
             recorded = _FILE.match(self.store.meta_snapshot(("vectors_file",)).get("vectors_file") or "")
-            if recorded and int(recorded.group(1)) >= self._generation:
+            if (recorded and int(recorded.group(1)) >= self._generation
+                    and (self.directory / recorded.group(0)).exists()):
                 # Another handle saved this generation (or a newer one): rewriting its file
-                # would leave the recorded checksum describing other bytes.
+                # would leave the recorded checksum describing other bytes. (A recorded file
+                # that is gone was damaged and dropped on load: this handle replaces it.)
                 self._dirty = False
                 return
             path = self.directory / f"vectors-{self._generation}.faiss"
