@@ -63,9 +63,20 @@ def _derived_title(text: str) -> str:
     return first
 
 
+def _encodable(text: str) -> str:
+    """``text`` with lone surrogates (from a careless caller; decode never makes them) as "?",
+    which the C libraries downstream cannot encode."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", errors="replace").decode("utf-8")
+    return text
+
+
 def parse(raw: str, kind: str, *, source: str | None = None, title: str | None = None,
           author: str | None = None, date: str | None = None) -> Article:
     """Turn loaded text of ``kind`` (``"text"``, ``"markdown"``, ``"html"``) into an Article."""
+    raw = _encodable(raw)
     if kind == "html":
         return extract_html(raw, url=source)
     text = raw
@@ -124,7 +135,7 @@ def extract_html(html: bytes | str, url: str | None = None) -> Article:
     """
     import trafilatura
 
-    text = decode(html) if isinstance(html, bytes) else html
+    text = decode(html) if isinstance(html, bytes) else _encodable(html)
     doc = trafilatura.bare_extraction(text, url=url, with_metadata=True, include_comments=False,
                                       include_tables=True)
     body = (doc.text or "") if doc is not None else ""

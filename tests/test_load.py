@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest import EmptyArticle, FetchError, IngestError, UnsupportedSource, discover, extract_html, load
+from ingest import EmptyArticle, FetchError, IngestError, UnsupportedSource, discover, extract_html, load, parse
 
 from .conftest import SEEDS
 
@@ -318,3 +318,10 @@ def test_discover_survives_link_loops_and_lists_each_file_once(tmp_path):
     assert found == ["gone.md", "same.txt", "linked/two.md"]  # a/one.txt is same.txt, met first
     with pytest.raises(IngestError, match="broken symbolic link"):
         load(tmp_path / "gone.md")
+
+
+def test_lone_surrogates_from_a_caller_do_not_crash_the_cleaner():
+    # Only the Python API can pass such text (decode never makes it); OpenCC used to raise UnicodeEncodeError.
+    article = parse("Title line\n\n\ud800" + BODY_EN, "text")
+    assert "Sentence 11" in article.text and "\ud800" not in article.text
+    assert "Sentence 11" in extract_html(page("Webinar checklist", "\udfff " + BODY_EN)).text
