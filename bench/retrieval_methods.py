@@ -23,6 +23,7 @@ it the bridged methods are skipped.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gzip
 import importlib.resources
 import json
@@ -33,6 +34,7 @@ import sqlite3
 import statistics
 import sys
 import time
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -306,10 +308,11 @@ class View:
     the knowledge base would on a base holding only those passages.
     """
 
-    def __init__(self, data: Data, mask: np.ndarray, bridge: Bridge | None) -> None:
+    def __init__(self, data: Data, mask: np.ndarray, bridge: Bridge | None, k1: float = K1, b: float = B) -> None:
         self.d = data
         self.mask = mask
         self.bridge = bridge
+        self.k1, self.b = k1, b
         self.centering = Centering.fit([l for l, m in zip(data.langs, mask) if m], data.raw[mask])
 
     # --- dense ------------------------------------------------------------------------------
@@ -465,7 +468,7 @@ class View:
     def _bm25_stats(self):
         n = int(self.mask.sum())
         avgdl = self.d.doclen[self.mask].mean()
-        norm = K1 * (1 - B + B * self.d.doclen / avgdl)
+        norm = self.k1 * (1 - self.b + self.b * self.d.doclen / avgdl)
         return n, norm
 
     def bm25_sets(self, sets: list[list[str]]) -> tuple[np.ndarray, float]:
@@ -486,7 +489,7 @@ class View:
             idf = math.log((n - df + 0.5) / (df + 0.5))
             idf = idf if idf > 0 else 1e-6
             mass += idf
-            score += idf * tf * (K1 + 1) / (tf + norm)
+            score += idf * tf * (self.k1 + 1) / (tf + norm)
         return np.where(self.mask & (score > 0), score, NEG), mass
 
     def _lex(self, sets_of: Callable[[list[str]], list[list[str]]]):
@@ -516,6 +519,73 @@ class View:
         own = self.d.groups[None, :] == self.d.qgroup[:, None]
         (b, mb), (s, ms) = self.bm25, self.bm25_structured
         return np.where(own, lex_or_zero(b) / mb[:, None], lex_or_zero(s) / ms[:, None]) * self.mask
+
+
+    @cached_property
+    def own_columns(self) -> np.ndarray:
+        """(Q, P) bool: the passage is in the question's language group."""
+        return self.d.groups[None, :] == self.d.qgroup[:, None]
+
+    @cached_property
+    def neighbours(self) -> tuple[np.ndarray, np.ndarray]:
+        """Row of the previous and next passage of the same article (itself at an edge)."""
+        a, n = self.d.article, len(self.d.article)
+        prev = np.array([i - 1 if i and a[i - 1] == a[i] else i for i in range(n)])
+        nxt = np.array([i + 1 if i < n - 1 and a[i + 1] == a[i] else i for i in range(n)])
+        return prev, nxt
+
+    def neighbour_max(self, scores: np.ndarray) -> np.ndarray:
+        """Each passage's best neighbour's score (its own at an article's edge), finite only."""
+        s = np.where(np.isfinite(scores), scores, 0.0)
+        prev, nxt = self.neighbours
+        return np.maximum(s[:, prev], s[:, nxt])
+
+    def variant(self, **changes) -> "View":
+        """The same subset with other questions' terms or bridge (cached on this view)."""
+        key = tuple(sorted((k, id(v)) for k, v in changes.items()))
+        cache = self.__dict__.setdefault("_variants", {})
+        if key not in cache:
+            bridge = changes.pop("bridge", self.bridge)
+            data = dataclasses.replace(self.d, **changes) if changes else self.d
+            if changes:
+                data.__dict__.update({k: v for k, v in self.d.__dict__.items() if k in ("vocab", "tf")})
+            cache[key] = View(data, self.mask, bridge, self.k1, self.b)
+        return cache[key]
+
+
+#: Query-side stopwords tried in "query stopwords": English question words (stems) and Chinese
+#: particles, pronouns and question words, which the index keeps but a question is full of.
+QUERY_STOP_EN = frozenset("why how what which who when where whi doe realli actual get find now make thing way".split())
+QUERY_STOP_ZH = frozenset("的 了 是 在 吗 呢 吧 着 被 把 用 去 还 也 都 就 和 与 及 或 要 会 能 该 得 地 啊 呀 么 什么 "
+                          "怎么 怎么办 怎样 如何 为什么 为何 哪 哪些 哪个 哪里 是不是 有没有 能不能 该不该 要不要 到底 "
+                          "究竟 一个 这 那 这个 那个 我 你 他 她 我们 你们 他们 自己 又 很 太 更 最 算 算是 做".split())
+
+
+def without_query_stopwords(terms: list[str]) -> list[str]:
+    kept = [t for t in terms if t not in QUERY_STOP_EN and t not in QUERY_STOP_ZH]
+    return kept or terms
+
+
+class ShortGlossBridge(Bridge):
+    """The bridge with Chinese -> English limited to glosses of at most ``max_stems`` content
+    stems, as English -> Chinese already is (a long gloss is an explanation whose stems match
+    unrelated English passages: 治标 "to treat the symptoms but not the root cause")."""
+
+    def __init__(self, parent: Bridge, max_stems: int) -> None:
+        self.__dict__.update(parent.__dict__)
+        self._z2e = {}
+        self.max_stems = max_stems
+
+    def z2e(self, term: str) -> list[str]:
+        if term not in self._z2e:
+            out = []
+            for glosses in self.by_simplified.get(term, ()):
+                for gloss in glosses:
+                    stems = _gloss_stems(gloss)
+                    if len(stems) <= self.max_stems:
+                        out.extend(s for s in stems if s in self.en_vocab)
+            self._z2e[term] = list(dict.fromkeys(out))
+        return self._z2e[term]
 
 
 # --------------------------------------------------------------------------------------------
@@ -670,7 +740,72 @@ def methods() -> list[Method]:
     out.append(Method("sentence-max/2 + centred/2 + 1 * struct/idf-mass", "score",
                       lambda v: None if v.sentence_max is None else (v.centred + v.sentence_max) / 2
                       + lex_or_zero(v.bm25_structured[0]) / v.bm25_structured[1][:, None], True))
+    out.extend(issue4_methods())
     return out
+
+
+def weighted_split(w_own: float, w_bridged: float, dense: str = "centred"):
+    """dense + w_own x own-language lexical + w_bridged x dictionary lexical (other language)."""
+    def score(v: View) -> np.ndarray:
+        lex = v.split_lexical
+        return getattr(v, dense) + np.where(v.own_columns, w_own * lex, w_bridged * lex)
+    return score
+
+
+def issue4_methods() -> list[Method]:
+    """Methods tried for issue 4 (retrieval quality), all on top of production's
+    centred + 1 x split-lex unless said otherwise."""
+    sec = "issue 4: variants of centred + split-lex"
+    base = lambda v: v.centred + v.split_lexical  # noqa: E731
+    out = [Method("production: centred + 1 * split-lex", sec, base, True)]
+    for wo, wb in ((1, 0.5), (1, 0.75), (1, 1.25), (1, 1.5), (0.75, 1)):
+        out.append(Method(f"centred + {wo:g} own-lex + {wb:g} bridged-lex", sec, weighted_split(wo, wb), True))
+    out.append(Method("query stopwords (question words, zh particles)", sec,
+                      lambda v: base(v.variant(qterms=[without_query_stopwords(t) for t in v.d.qterms])), True))
+    out.append(Method("query stopwords, 0.75 own-lex + 1 bridged", sec,
+                      lambda v: weighted_split(0.75, 1)(v.variant(qterms=[without_query_stopwords(t) for t in v.d.qterms])),
+                      True))
+    for stems in (1, 2, 3):
+        out.append(Method(f"zh->en from glosses of <= {stems} stems only", sec,
+                          lambda v, s=stems: base(v.variant(bridge=_short_bridge(v.bridge, s))), True))
+    for w in (0.1, 0.2, 0.3, 0.5):
+        out.append(Method(f"+ {w:g} x best neighbour's fused score", sec,
+                          lambda v, w=w: base(v) + w * v.neighbour_max(base(v)), True))
+        out.append(Method(f"lexical + {w:g} x best neighbour's lexical", sec,
+                          lambda v, w=w: v.centred + v.split_lexical + w * v.neighbour_max(v.split_lexical), True))
+    for beta in (0.5, 1.0):
+        out.append(Method(f"own group: + {beta:g} x (plain cos - its mean)", sec,
+                          lambda v, beta=beta: base(v) + np.where(
+                              v.own_columns, beta * (v.plain - _own_mean(v, v.plain)), 0.0), True))
+    for w in (0.25, 0.5):
+        out.append(Method(f"(1-{w:g}) centred + {w:g} sentence max-sim + split-lex", sec,
+                          lambda v, w=w: None if v.sentence_max is None
+                          else (1 - w) * v.centred + w * v.sentence_max + v.split_lexical, True))
+    for k1, b in ((0.8, 0.75), (2.0, 0.75), (1.2, 0.4), (1.2, 0.9)):
+        out.append(Method(f"BM25 k1={k1:g} b={b:g}", sec,
+                          lambda v, k1=k1, b=b: base(View(v.d, v.mask, v.bridge, k1, b)), True))
+    out.append(Method("ORACLE: only the answer's language group ranked", sec,
+                      lambda v: np.where(v.d.groups[None, :] == _answer_group(v)[:, None], base(v), NEG), True))
+    return out
+
+
+def _short_bridge(bridge: Bridge, stems: int) -> Bridge:
+    cache = bridge.__dict__.setdefault("_short", {})
+    if stems not in cache:
+        cache[stems] = ShortGlossBridge(bridge, stems)
+    return cache[stems]
+
+
+def _own_mean(v: View, scores: np.ndarray) -> np.ndarray:
+    x = np.where(v.own_columns & v.mask[None, :], scores, np.nan)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a question whose group has no passage here
+        return np.nan_to_num(np.nanmean(x, axis=1, keepdims=True))
+
+
+def _answer_group(v: View) -> np.ndarray:
+    """The language group of each question's first answer passage ("" when none)."""
+    return np.array([v.d.groups[np.argmax(r)] if r.any() else "" for r in v.d.rel])
 
 
 def _group_rrf(lex: str, w: float):
@@ -791,6 +926,57 @@ def tuned_family_checks(view: View, families: dict[str, dict[str, Callable]], rn
         print(f"{'':<44} LOO picked: " + ", ".join(f"{n} x{c}" for n, c in picks.most_common(4)))
 
 
+def learned_ranker_report(view: View, emit) -> None:
+    """A pairwise logistic ranker over the building blocks, scored by leave-one-question-out
+    (each question ranked by weights fitted on the other 78): does any linear mix of them beat
+    production's hand-set one? Needs scikit-learn."""
+    try:
+        from sklearn.linear_model import LogisticRegression
+    except ImportError:  # pragma: no cover
+        print("\n(scikit-learn absent: learned ranker skipped)")
+        return
+    base = view.centred + view.split_lexical
+    own = view.own_columns
+    blocks = {"centred": view.centred, "own-lex": np.where(own, view.split_lexical, 0.0),
+              "bridged-lex": np.where(own, 0.0, view.split_lexical),
+              "own coverage": np.where(own, view.coverage, 0.0), "bridged coverage": np.where(own, 0.0, view.coverage),
+              "other group": (~own).astype(float), "neighbour fused": view.neighbour_max(base)}
+    if view.sentence_max is not None:
+        blocks["sentence max-sim"] = np.where(np.isfinite(view.sentence_max), view.sentence_max, 0.0)
+    ok = evaluable(view)
+    questions = np.nonzero(ok)[0]
+    print("\n== Learned linear ranker (pairwise logistic regression, answer passages vs the top 40 others "
+          "of production's ranking), leave-one-question-out ==")
+    print(header())
+    print(fmt_row("production: centred + 1 * split-lex", judge(view, base)))
+    sets = {"centred, own-lex, bridged-lex": ["centred", "own-lex", "bridged-lex"],
+            "+ coverage (own, bridged), other-group bias": ["centred", "own-lex", "bridged-lex", "own coverage",
+                                                           "bridged coverage", "other group"],
+            "all building blocks": list(blocks)}
+    for name, names in sets.items():
+        x = np.stack([blocks[b] for b in names], axis=-1)
+
+        def pairs(qs):
+            diffs = []
+            for i in qs:
+                negatives = [j for j in np.argsort(-base[i])[:40] if not view.d.rel[i, j]]
+                diffs += [x[i, p] - x[i, j] for p in np.nonzero(view.d.rel[i] & view.mask)[0] for j in negatives]
+            diffs = np.array(diffs)
+            return np.vstack([diffs, -diffs]), np.r_[np.ones(len(diffs)), np.zeros(len(diffs))]
+
+        scores = np.full(base.shape, NEG)
+        for i in questions:
+            fit = LogisticRegression(fit_intercept=False, max_iter=2000).fit(*pairs(questions[questions != i]))
+            scores[i] = np.where(view.mask, x[i] @ fit.coef_[0], NEG)
+        whole = LogisticRegression(fit_intercept=False, max_iter=2000).fit(*pairs(questions)).coef_[0]
+        r = judge(view, scores)
+        print(fmt_row(f"LOO: {name}", r))
+        print(f"{'':<8}weights on all questions (centred = 1): "
+              + ", ".join(f"{b} {w / whole[0]:.2f}" for b, w in zip(names, whole)))
+        emit({"kind": "learned_ranker", "features": names, "weights_all": dict(zip(names, (whole / whole[0]).tolist())),
+              **{k: {m: r[k][m] for m in ("n", "hit@1", "hit@5", "mrr@10")} for k in ("same", "cross")}})
+
+
 # --------------------------------------------------------------------------------------------
 # No-answer decision
 # --------------------------------------------------------------------------------------------
@@ -816,8 +1002,8 @@ def confidences(view: View, scores: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-#: Weights of the query-term coverage in the "cos + w x coverage" confidences.
-COVERAGE_WS = (0.5, 1.0)
+#: Weights of the query-term coverage in the "cos + w x coverage" confidences (production: 0.75).
+COVERAGE_WS = (0.5, 0.75, 1.0)
 
 
 def pick_threshold(conf: np.ndarray, answerable: np.ndarray, max_refused: float = 0.05) -> tuple[float, float, float]:
@@ -1047,7 +1233,16 @@ def main(argv: list[str] | None = None) -> int:
             f"w={w:g}": linear_method("bm25_structured", w) for w in LINEAR_WS}
         families["centred + w * split-lex, w"] = {
             f"w={w:g}": linear_method("split_lexical", w) for w in LINEAR_WS}
+        families["centred + wo own-lex + wb bridged-lex"] = {
+            f"wo={wo:g} wb={wb:g}": weighted_split(wo, wb) for wo in (0.5, 0.75, 1, 1.25, 1.5)
+            for wb in (0.5, 0.75, 1, 1.25, 1.5)}
+        families["BM25 k1 x b (centred + split-lex)"] = {
+            f"k1={k1:g} b={b:g}": (lambda v, k1=k1, b=b: View(v.d, v.mask, v.bridge, k1, b).centred
+                                   + View(v.d, v.mask, v.bridge, k1, b).split_lexical)
+            for k1 in (0.8, 1.2, 1.6, 2.0) for b in (0.4, 0.75, 0.9)}
     tuned_family_checks(full, families, rng, emit)
+    if bridge is not None:
+        learned_ranker_report(full, emit)
 
     # --- no-answer --------------------------------------------------------------------------
     by_name = {m.name: m for m in all_methods}
@@ -1058,12 +1253,17 @@ def main(argv: list[str] | None = None) -> int:
         sweep_table(full, conf, f"{RECOMMENDED} / method score of top hit")
 
     # --- lopsided corpora -------------------------------------------------------------------
+    # Production's rule is checked at its own constant, not at a threshold refitted here.
+    from index.answer import COVERAGE_WEIGHT, FOUND_MIN_CONFIDENCE
+    if COVERAGE_WEIGHT in COVERAGE_WS:
+        thresholds[(RECOMMENDED, f"centred cos + {COVERAGE_WEIGHT:g} x coverage, top hit")] = FOUND_MIN_CONFIDENCE
     print("\n== Lopsided corpora (means, BM25 statistics and rankings recomputed on the subset; "
-          "refusal thresholds fixed on the full base) ==")
+          "refusal thresholds fixed on the full base; production's cos + 0.75 cov at its constant "
+          f"{FOUND_MIN_CONFIDENCE}) ==")
     conf_names = (["max centred cos x (struct BM25 max / idf-mass)"] if bridge else []) + [
-        "method score of top hit", "centred cos + 0.5 x coverage, top hit"]
+        "method score of top hit", "centred cos + 0.75 x coverage, top hit"]
     short = {"max centred cos x (struct BM25 max / idf-mass)": "cos x coverage", "method score of top hit": "top score",
-             "centred cos + 0.5 x coverage, top hit": "cos + 0.5 cov"}
+             "centred cos + 0.75 x coverage, top hit": "production: cos + 0.75 cov"}
     print(f"{'scenario':<34} {'method':<44} {'en/zh passages':>20} {'same h@1/h@5':>13} {'cross h@1/h@5':>14} "
           + " ".join(f"{'unans/ans refused (' + short[c] + ')':>31}" for c in conf_names))
     for sname, variants in scenarios(data):

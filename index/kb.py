@@ -368,6 +368,14 @@ class KnowledgeBase:
             self._last_query = (key, self.encoder.encode_queries([query])[0])
         return self._last_query[1]
 
+    def coverage(self, query: str, hit: Hit) -> float:
+        """The share (0-1) of ``query``'s idf mass that ``hit``'s passage holds: its words for a
+        passage in the query's language, their dictionary translations for one in the other
+        (see :meth:`lexical.LexicalScorer.coverage`). :meth:`ask` uses it to decide ``found``."""
+        with self._lock:
+            lang = group(ingest.detect_language(query.strip()))
+            return self._lexical.coverage(query, lang, bridge(), hit.text, hit.lang)
+
     def _allowed(self, langs: Iterable[str] | None, sites: Iterable[str] | None) -> np.ndarray | None:
         if langs is None and sites is None:
             return None

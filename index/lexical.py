@@ -149,10 +149,40 @@ class LexicalScorer:
         if not words or not len(self._pids):
             return {}
         own, own_mass = self.bm25([[w] for w in words])
-        sets = [[w, *bridge.translations(w)] for w in words]
-        sets += [list(p) for a, b in zip(words, words[1:]) if (p := bridge.phrase(a, b))]
-        other, other_mass = self.bm25(sets)
+        other, other_mass = self.bm25(_bridged_sets(words, bridge))
         mine = self._groups == query_group
         combined = np.where(mine, own / own_mass, other / other_mass)
         rows = np.flatnonzero(combined > 0)
         return {int(self._pids[r]): float(combined[r]) for r in rows}
+
+    def coverage(self, query: str, query_group: str, bridge, text: str, lang: str) -> float:
+        """The share of the query's idf mass that the passage ``text`` (in ``lang``) holds at all:
+        the idf of each query word it contains (passages in the query's language group) or of
+        each synonym set it meets (other passages), over the idf of all of them, a word absent
+        from the base counting with the largest idf. Unlike :meth:`score` it ignores how often
+        and in how long a passage a word occurs, so it does not move with the base's passage
+        lengths; 0 to 1."""
+        self._refresh()
+        words = list(dict.fromkeys(terms(query)))
+        n = len(self._pids)
+        if not words or not n:
+            return 0.0
+        sets = [[w] for w in words] if group(lang) == query_group else _bridged_sets(words, bridge)
+        held = set(terms(text))
+        max_idf = math.log((n + 0.5) / 0.5)
+        mass = matched = 0.0
+        for members in sets:
+            rows = [self._term(t)[0] for t in members]
+            df = len(np.unique(np.concatenate(rows))) if rows else 0
+            idf = max(math.log((n - df + 0.5) / (df + 0.5)), 1e-6) if df else max_idf
+            mass += idf
+            if held.intersection(members):
+                matched += idf
+        return matched / mass
+
+
+def _bridged_sets(words: list[str], bridge) -> list[list[str]]:
+    """Each word with its dictionary translations as one synonym set, plus the translations of
+    adjacent English word pairs ("front line" -> 一线)."""
+    sets = [[w, *bridge.translations(w)] for w in words]
+    return sets + [list(p) for a, b in zip(words, words[1:]) if (p := bridge.phrase(a, b))]

@@ -55,3 +55,25 @@ def test_synonym_set_counts_as_one_term():
     merged, mass_merged = scorer.bm25([["oper", "运营"]])
     assert mass_merged < mass_single  # in more passages: lower idf
     assert merged[2] > 0 and single[2] == 0  # row 2 is the Chinese passage
+
+
+def test_coverage_is_the_share_of_the_query_idf_mass_a_passage_holds():
+    scorer = LexicalScorer(FakeStore())
+    bridge = FakeBridge()
+    # "salary" is in one passage of three, "grow" in one: equal idf, so holding one is half.
+    assert scorer.coverage("salary grow", "en", bridge, "operators grow", "en") == 0.5
+    assert scorer.coverage("salary grow", "en", bridge, "salary grows low", "en") == 1.0
+    # Other-language passages are matched through the translations: 工资 stands for "salary".
+    assert scorer.coverage("salary", "en", bridge, "工资低", "zh-Hans") == 1.0
+    assert scorer.coverage("salary", "en", bridge, "运营低", "zh-Hans") == 0.0
+    assert scorer.coverage("salary", "en", bridge, "salary", "zh-Hans") == 1.0  # a set includes the word
+    # A word absent from the base weighs the most and can never be held.
+    assert 0 < scorer.coverage("salary quantum", "en", bridge, "salary", "en") < 0.5
+    assert scorer.coverage("the", "en", bridge, "anything", "en") == 0.0
+
+
+def test_coverage_ignores_how_often_a_word_occurs():
+    scorer = LexicalScorer(FakeStore())
+    once = scorer.coverage("operators", "en", FakeBridge(), "operators", "en")
+    often = scorer.coverage("operators", "en", FakeBridge(), "operators operators operators", "en")
+    assert once == often == 1.0
