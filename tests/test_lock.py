@@ -269,3 +269,22 @@ def test_a_missing_directory_is_an_error_not_a_wait(tmp_path):
     with pytest.raises(FileNotFoundError):
         with WriterLock(tmp_path / "gone", timeout=HANG).hold():
             pass
+
+
+def test_a_reader_keeps_answering_while_another_process_rebuilds(tmp_path):
+    path, go = tmp_path / "kb", tmp_path / "go"
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        ids = [kb.add_text(text, title=f"seed {n}").article.id for n, text in enumerate(distinct_texts("seed", 4))]
+    reader = KnowledgeBase.open(path, model=HashEncoder())
+    rebuilder = start(REBUILDER, path, go, 4)
+    time.sleep(0.5)
+    go.touch()
+    reads = 0
+    while rebuilder.poll() is None or reads == 0:  # every read, before, during and after a swap
+        assert [a.id for a in reader.articles()] == ids
+        hits = reader.search("operators 运营", 3)
+        assert len(hits) == 3 and {h.article_id for h in hits} <= set(ids)
+        reads += 1
+    finish(rebuilder)
+    assert reader.check() == []
+    reader.close()

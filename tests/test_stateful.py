@@ -146,8 +146,9 @@ TestKnowledgeBase = KnowledgeBaseMachine.TestCase
 
 
 def test_rebuild_keeps_the_title_given_and_the_article_id(tmp_path):
-    # Found by test_lock: rebuild re-parsed add_text articles without their title, so a first
-    # line without a final stop became the title and left the text, which changed the id.
+    # Found by test_lock and by the machine: rebuild re-parsed add_text articles without their
+    # title, so a first line without a final stop became the title and left the text, which
+    # changed the id.
     with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
         added = kb.add_text("Community operations\nA good event gives people a reason to come back.",
                             title="Ops notes").article
