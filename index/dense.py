@@ -141,8 +141,7 @@ class DenseIndex:
         if match and int(match.group(1)) == generation and path.exists() and meta.get("centering"):
             try:
                 if not matches(path, meta.get("vectors_sha256") or ""):
-                    _stamp_path(path).unlink(missing_ok=True)
-                    path.unlink(missing_ok=True)  # damaged: the save after the rebuild replaces it
+                    self._drop(path)
                     raise CorruptIndex(f"{path} does not match its checksum")
                 self._index = VectorIndex.load(path, self.dim)
                 self.centering = Centering.from_json(meta["centering"])
@@ -211,6 +210,15 @@ class DenseIndex:
                     old.unlink(missing_ok=True)
                     _stamp_path(old).unlink(missing_ok=True)
 
+    def _drop(self, path: Path) -> None:
+        """Delete a damaged vector file and unrecord it, so that a save of the same
+        generation replaces it (the store refuses to record a generation twice)."""
+        with self.store._transaction():
+            if self.store.get_meta("vectors_file") == path.name:
+                self.store.set_meta("vectors_file", "")
+        _stamp_path(path).unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
+
     def verify(self) -> list[str]:
         """Problems with the recorded vector file, found by hashing all of it (the open check
         samples it); a damaged file is dropped, so the next read rebuilds it from the store."""
@@ -222,8 +230,7 @@ class DenseIndex:
             path = self.directory / name
             if _sha256(path) == meta.get("vectors_sha256"):
                 return []
-            _stamp_path(path).unlink(missing_ok=True)
-            path.unlink(missing_ok=True)
+            self._drop(path)
             if self._index is not None and not self._dirty:
                 self._index, self._generation = None, -1
             return [f"the vector file {name} does not match its checksum (removed; rebuilt from the store)"]
