@@ -243,7 +243,11 @@ class KnowledgeBase:
 
     @writes
     def add_article(self, article: Article) -> Added:
-        """Add an article that is already cleaned (see :func:`ingest.load`)."""
+        """Add an article that is already cleaned (see :func:`ingest.load`).
+
+        Every write (add, remove, rebuild, save) holds the base's writer lock; raises
+        :class:`~index.errors.Busy` when another writer held it for longer than
+        ``writer_lock.timeout`` seconds (30, or ``$KB_LOCK_TIMEOUT``)."""
         self._follow_rebuild()
         with self._lock:
             if self._store.has_article(article.id):
@@ -268,7 +272,9 @@ class KnowledgeBase:
 
     @writes
     def remove(self, article_id: str) -> ArticleInfo:
-        """Remove an article and its passages; returns what was removed."""
+        """Remove an article and its passages; returns what was removed.
+
+        Raises :class:`NotFound` for an unknown id, :class:`~index.errors.Busy` (see :meth:`add_article`)."""
         self._follow_rebuild()
         with self._lock:
             info = self._info(article_id)
