@@ -116,6 +116,7 @@ class Data:
     sent_vec: np.ndarray | None = None
     sent_owner: np.ndarray | None = None
     timings: dict = field(default_factory=dict)
+    encoder_id: str = ""         # the encoder that built the base (questions are embedded with it)
 
     @cached_property
     def vocab(self) -> dict[str, int]:
@@ -217,7 +218,7 @@ def load(kb_dir: Path, questions_path: Path, sentences: bool) -> Data:
         qgroup=np.array([group(detect_language(q.question)) for q in questions]), qterms=qterms, rel=rel,
         answerable=answerable, cross=cross, fts=fts, pseudo_qvec=pseudo,
         title_vec=np.vstack([title_vecs[r.title] for r in rows]), sent_vec=sent_vec,
-        sent_owner=sent_owner,
+        sent_owner=sent_owner, encoder_id=encoder.id,
         timings={"read_store_s": t1 - t0, "embed_questions_s": t2 - t1, "pseudo_queries_s": t3 - t2,
                  "embed_sentences_s": t4 - t3})
 
@@ -784,6 +785,11 @@ def issue4_methods() -> list[Method]:
     for k1, b in ((0.8, 0.75), (2.0, 0.75), (1.2, 0.4), (1.2, 0.9)):
         out.append(Method(f"BM25 k1={k1:g} b={b:g}", sec,
                           lambda v, k1=k1, b=b: base(View(v.d, v.mask, v.bridge, k1, b)), True))
+    for a, b in ((0.0, 0.1), (-0.05, 0.1), (0.0, 0.2)):
+        out.append(Method(f"bridged lexical x clip((cos - {a:g}) / {b - a:g}, 0, 1)", sec,
+                          lambda v, a=a, b=b: v.centred + np.where(
+                              v.own_columns, v.split_lexical, v.split_lexical * np.clip((v.centred - a) / (b - a), 0, 1)),
+                          True))
     out.append(Method("ORACLE: only the answer's language group ranked", sec,
                       lambda v: np.where(v.d.groups[None, :] == _answer_group(v)[:, None], base(v), NEG), True))
     return out
@@ -1118,7 +1124,9 @@ def time_per_query(data: Data, bridge: Bridge | None, questions: list[str]) -> d
             score += idf * col * (K1 + 1) / (col + norm)
         return score, mass
 
-    encoder = BundledE5()
+    from index.fast_e5 import FAST_ID, FastE5
+
+    encoder = FastE5() if data.encoder_id == FAST_ID else BundledE5()
     encoder.encode_queries(["warm up"])
     parts = {"embed": [], "terms+dict": [], "dense": [], "lexical": [], "fuse": [], "total": []}
     for text in questions:
@@ -1236,6 +1244,11 @@ def main(argv: list[str] | None = None) -> int:
         families["centred + wo own-lex + wb bridged-lex"] = {
             f"wo={wo:g} wb={wb:g}": weighted_split(wo, wb) for wo in (0.5, 0.75, 1, 1.25, 1.5)
             for wb in (0.5, 0.75, 1, 1.25, 1.5)}
+        families["bridged lexical gated by cos: clip((cos - a) / (b - a))"] = {
+            "no gate": weighted_split(1, 1), **{
+                f"a={a:g} b={b:g}": (lambda v, a=a, b=b: v.centred + np.where(
+                    v.own_columns, v.split_lexical, v.split_lexical * np.clip((v.centred - a) / (b - a), 0, 1)))
+                for a in (-0.1, -0.05, 0.0) for b in (0.05, 0.1, 0.15, 0.2)}}
         families["BM25 k1 x b (centred + split-lex)"] = {
             f"k1={k1:g} b={b:g}": (lambda v, k1=k1, b=b: View(v.d, v.mask, v.bridge, k1, b).centred
                                    + View(v.d, v.mask, v.bridge, k1, b).split_lexical)
