@@ -790,8 +790,29 @@ def issue4_methods() -> list[Method]:
                           lambda v, a=a, b=b: v.centred + np.where(
                               v.own_columns, v.split_lexical, v.split_lexical * np.clip((v.centred - a) / (b - a), 0, 1)),
                           True))
+    for m in (1, 2):
+        out.append(Method(f"top 5 holds >= {m} passage(s) of each language group", sec,
+                          lambda v, m=m: _diversified(v, base(v), m), True))
     out.append(Method("ORACLE: only the answer's language group ranked", sec,
                       lambda v: np.where(v.d.groups[None, :] == _answer_group(v)[:, None], base(v), NEG), True))
+    return out
+
+
+def _diversified(v: View, scores: np.ndarray, m: int, k: int = 5) -> np.ndarray:
+    """Scores whose top ``k`` holds the best ``m`` passages of each language group (when the
+    view has them), each replacing the lowest-ranked passage of the other group."""
+    out = scores.copy()
+    for i in range(len(scores)):
+        order = [j for j in np.argsort(-scores[i]) if np.isfinite(scores[i, j])]
+        top = order[:k]
+        for g in GROUPS:
+            missing = m - sum(v.d.groups[j] == g for j in top)
+            extra = [j for j in order[k:] if v.d.groups[j] == g][:max(missing, 0)]
+            for e in extra:
+                drop = next(j for j in reversed(top) if v.d.groups[j] != g)
+                top = [j for j in top if j != drop] + [e]
+        for rank, j in enumerate(sorted(top, key=lambda j: -scores[i, j])):
+            out[i, j] = 1e6 - rank
     return out
 
 
