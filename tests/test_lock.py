@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+import ingest
 from index import KnowledgeBase
 from index.errors import Busy
 from index.lock import LOCK_FILE, WriterLock
@@ -62,18 +63,26 @@ HOLDER = PRELUDE + textwrap.dedent("""
 """)
 
 
-def distinct_texts(tag: str, count: int) -> list[str]:
-    """``count`` articles of 20 lines drawn at random from the corpus: different enough not
-    to be near-duplicates of each other (the same seed twice would be stored once)."""
-    lines = sorted({line.strip() for p in CORPUS.glob("*.txt") for line in p.read_text(encoding="utf-8").splitlines()
-                    if len(line.strip()) > 30})
-    rng = random.Random(tag)
-    return [f"{tag} {n}.\n\n" + "\n\n".join(rng.sample(lines, 20)) for n in range(count)]
+#: Paragraphs of the cleaned corpus in a fixed random order, cut into disjoint runs, one
+#: per article (16 articles): articles sharing no paragraph are far from near-duplicates
+#: (largest MinHash similarity 0.06), while random draws of corpus lines reach 0.86 and are
+#: stored once, as copies.
+LINES = sorted({line.strip() for p in sorted(CORPUS.glob("*.txt")) for line in ingest.load(p).text.splitlines()
+                if 30 < len(line.strip()) <= 3000})
+random.Random(7).shuffle(LINES)
+LINES_PER_ARTICLE = 3
 
 
-def texts_file(tmp_path, tag: str, count: int):
+def distinct_texts(tag: str, count: int, first: int = 0) -> list[str]:
+    """Articles ``first`` to ``first + count - 1`` of the corpus lines cut in runs (see LINES)."""
+    assert (first + count) * LINES_PER_ARTICLE <= len(LINES), "not enough corpus lines"
+    return [f"{tag} {n}.\n\n" + "\n\n".join(LINES[(first + n) * LINES_PER_ARTICLE:(first + n + 1) * LINES_PER_ARTICLE])
+            for n in range(count)]
+
+
+def texts_file(tmp_path, tag: str, count: int, first: int = 0):
     path = tmp_path / f"{tag}.txt"
-    path.write_text("\f".join(distinct_texts(tag, count)), encoding="utf-8")
+    path.write_text("\f".join(distinct_texts(tag, count, first)), encoding="utf-8")
     return path
 
 
@@ -106,7 +115,8 @@ def held(tmp_path):
 def test_two_processes_adding_at_once_both_keep_their_articles(tmp_path):
     path, go = tmp_path / "kb", tmp_path / "go"
     KnowledgeBase.open(path, model=HashEncoder()).close()
-    writers = [start(ADDER, path, texts_file(tmp_path, tag, 6), go, tag) for tag in ("left", "right")]
+    writers = [start(ADDER, path, texts_file(tmp_path, tag, 6, first), go, tag)
+               for tag, first in (("left", 0), ("right", 6))]
     time.sleep(0.5)  # let both open the base before either starts
     go.touch()
     for writer in writers:
@@ -124,7 +134,7 @@ def test_adds_during_rebuilds_in_another_process_are_not_lost(tmp_path):
         for n, text in enumerate(distinct_texts("seed", 4)):
             kb.add_text(text, title=f"seed {n}")
     rebuilder = start(REBUILDER, path, go, 3)
-    adder = start(ADDER, path, texts_file(tmp_path, "new", 8), go, "new")
+    adder = start(ADDER, path, texts_file(tmp_path, "new", 8, 4), go, "new")
     time.sleep(0.5)
     go.touch()
     finish(adder)
@@ -195,7 +205,7 @@ def test_threads_of_one_process_write_one_at_a_time(tmp_path):
     path = tmp_path / "kb"
     shared = KnowledgeBase.open(path, model=HashEncoder())   # like the app's sessions
     other = KnowledgeBase.open(path, model=HashEncoder())    # like a second object in the process
-    texts = {tag: distinct_texts(tag, 4) for tag in "abc"}
+    texts = {tag: distinct_texts(tag, 4, 4 * n) for n, tag in enumerate("abc")}
     errors: list[BaseException] = []
 
     def write(kb: KnowledgeBase, tag: str) -> None:
