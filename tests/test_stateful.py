@@ -40,6 +40,7 @@ TITLES = st.sampled_from([None, "Ops notes", "运营笔记"])
 QUERIES = st.sampled_from(["members", "funnel data", "社群", "運營 漏斗", "新用户 第一步", "event", "留存"]
                           + EN[:2] + HANT[:2])
 HANDLES = st.sampled_from(["writer", "reader"])
+SOURCES = st.sampled_from([None, "https://www.example.com/ops", "https://blog.example.cn/p/1", "notes.txt"])
 
 
 class KnowledgeBaseMachine(RuleBasedStateMachine):
@@ -50,6 +51,7 @@ class KnowledgeBaseMachine(RuleBasedStateMachine):
         self.handles = {"writer": KnowledgeBase.open(self.path, model=HashEncoder()),
                         "reader": KnowledgeBase.open(self.path, model=HashEncoder())}
         self.model: dict[str, str] = {}  # article id -> cleaned text, oldest first
+        self.about: dict[str, tuple[str, str | None, list[str]]] = {}  # id -> title, source, also_from
         self.gone: set[str] = set()
 
     def teardown(self) -> None:
@@ -58,16 +60,16 @@ class KnowledgeBaseMachine(RuleBasedStateMachine):
         shutil.rmtree(self.dir, ignore_errors=True)
 
     # --- rules ----------------------------------------------------------------------------
-    @rule(text=TEXTS, title=TITLES, who=HANDLES)
-    def add_text(self, text: str, title: str | None, who: str) -> None:
+    @rule(text=TEXTS, title=TITLES, source=SOURCES, who=HANDLES)
+    def add_text(self, text: str, title: str | None, source: str | None, who: str) -> None:
         kb = self.handles[who]
         try:
-            expected = ingest.parse(text, "text", title=title)
+            expected = ingest.parse(text, "text", title=title, source=source)
         except IngestError as exc:
             with pytest.raises(type(exc)):
-                kb.add_text(text, title=title)
+                kb.add_text(text, title=title, source=source)
             return
-        added = kb.add_text(text, title=title)
+        added = kb.add_text(text, title=title, source=source)
         signature = fingerprint.minhash(expected.text)
         similar = {i for i, t in self.model.items()
                    if fingerprint.similarity(signature, fingerprint.minhash(t)) >= fingerprint.NEAR_DUPLICATE_JACCARD}
@@ -78,14 +80,19 @@ class KnowledgeBaseMachine(RuleBasedStateMachine):
         else:
             assert (added.status, added.article.id) == ("added", expected.id)
             self.model[expected.id] = expected.text
+            self.about[expected.id] = (expected.title, source, [])
             self.gone.discard(expected.id)
+            return
+        _, primary, also = self.about[added.article.id]  # another source of a stored article
+        if source is not None and source != primary and source not in also:
+            also.append(source)
 
     @precondition(lambda self: self.model)
     @rule(data=st.data(), who=HANDLES)
     def remove(self, data, who: str) -> None:
         article_id = data.draw(st.sampled_from(sorted(self.model)))
         assert self.handles[who].remove(article_id).id == article_id
-        del self.model[article_id]
+        del self.model[article_id], self.about[article_id]
         self.gone.add(article_id)
 
     @rule(data=st.data(), who=HANDLES)
@@ -118,7 +125,8 @@ class KnowledgeBaseMachine(RuleBasedStateMachine):
     @invariant()
     def articles_agree_with_the_model(self) -> None:
         for kb in self.handles.values():
-            assert [a.id for a in kb.articles()] == list(self.model)
+            assert [(a.id, a.title, a.source, list(a.also_from)) for a in kb.articles()] == [
+                (i, *self.about[i]) for i in self.model]
             for article_id, text in self.model.items():
                 assert kb.article_text(article_id) == text
 
