@@ -144,14 +144,17 @@ class Store:
         rows = self._db.execute(f"SELECT key, value FROM meta WHERE key IN ({','.join('?' * len(keys))})", keys)
         return dict(rows.fetchall())
 
-    def point_to_vectors(self, name: str, generation: int, sha256: str, centering: str) -> None:
-        """Record the vector file for ``generation``, unless a newer one is recorded already."""
+    def point_to_vectors(self, name: str, generation: int, sha256: str, centering: str,
+                         max_pid: int | None = None) -> None:
+        """Record the vector file for ``generation``, unless a newer one is recorded already.
+        ``max_pid``: the highest passage id the file may hold (what a reader replays after)."""
         with self._transaction():
             current = self.get_meta("vectors_file") or ""
             digits = "".join(c for c in current if c.isdigit())
             if digits and int(digits) >= generation:
                 return
-            for key, value in (("vectors_file", name), ("vectors_sha256", sha256), ("centering", centering)):
+            for key, value in (("vectors_file", name), ("vectors_sha256", sha256), ("centering", centering),
+                               ("vectors_max_pid", "" if max_pid is None else str(max_pid))):
                 self.set_meta(key, value)
 
     @property
@@ -295,6 +298,25 @@ class Store:
                 sql + f" WHERE p.pid IN ({','.join('?' * len(pids))})", pids)} if pids else {}
             rows = [by_pid[p] for p in pids if p in by_pid]
         return [PassageRow(r[0], Passage(r[1], r[2], r[3], r[4], r[5], r[6]), r[7], r[8]) for r in rows]
+
+    def changes_since(self, max_pid: int) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray, int]:
+        """What a vector file holding passages up to ``max_pid`` lacks: the ids of the
+        passages up to ``max_pid`` still here (from the language index, never the vector
+        blobs), then the pids, languages and vectors of later passages, and the generation,
+        read in one transaction."""
+        self._db.execute("BEGIN")
+        try:
+            kept = np.fromiter((r[0] for r in self._db.execute(
+                "SELECT pid FROM passages INDEXED BY passages_by_lang WHERE pid <= ?", (max_pid,))), dtype=np.int64)
+            rows = self._db.execute("SELECT pid, lang, vector FROM passages WHERE pid > ? ORDER BY pid",
+                                    (max_pid,)).fetchall()
+            generation = self.generation
+        finally:
+            self._db.execute("COMMIT")
+        pids = np.array([r[0] for r in rows], dtype=np.int64)
+        matrix = (np.vstack([np.frombuffer(r[2], dtype=np.float32) for r in rows]) if rows
+                  else np.zeros((0, 0), dtype=np.float32))
+        return np.sort(kept), pids, [r[1] for r in rows], matrix, generation
 
     def vectors(self) -> tuple[np.ndarray, list[str], np.ndarray, int]:
         """All pids, their languages, their vectors as one matrix, and the generation they are

@@ -202,6 +202,15 @@ class VectorIndex:
         stored = self._index.reconstruct_batch(np.asarray(ids, dtype=np.int64))
         return stored @ np.asarray(query, dtype=np.float32).reshape(-1)
 
+    def ids(self) -> np.ndarray:
+        """Every id in the index (int64, in no particular order), without reading vectors."""
+        if self.kind == EXACT:
+            return faiss.vector_to_array(self._index.id_map).astype(np.int64)
+        lists = self._index.invlists
+        parts = [faiss.rev_swig_ptr(lists.get_ids(n), lists.list_size(n)).copy()
+                 for n in range(self._index.nlist) if lists.list_size(n)]
+        return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+
     def contents(self) -> tuple[np.ndarray, np.ndarray]:
         """Every id and its vector (float32; decoded from float16 for the approximate type)."""
         if self.kind == EXACT:

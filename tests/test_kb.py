@@ -290,3 +290,31 @@ def test_an_interrupted_batch_resumes_without_reading_what_was_stored(tmp_path, 
         kb.remove(kb.add_many([sources[1]], workers=1).__next__().article.id)
         assert [o.status for o in kb.add_many(sources[:3], workers=1)] == ["added", "added", "skipped"]
         assert len(kb.articles()) == 6
+
+
+def test_a_few_changes_to_a_big_base_are_replayed_from_the_store_not_rewritten(tmp_path, monkeypatch):
+    from index import dense
+
+    monkeypatch.setattr(dense, "DEFER_SAVES_FROM", 10)  # "big": at least 10 passages
+    monkeypatch.setattr(dense, "DEFERRED_SHARE", 0.5)
+    path = tmp_path / "kb"
+    texts = [f"Operations note {i}: plan the campaign {i} weeks ahead.\n\n第{i}条:活动要提前{i}周准备。" for i in range(12)]
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        ids = [kb.add_text(t).article.id for t in texts]
+    (written,) = path.glob("vectors-*.faiss")
+    stamp = written.stat().st_mtime_ns
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        new = kb.add_text("Retention is the quiet metric of community work.\n\n留存是社群工作的安静指标。").article.id
+        kb.remove(ids[0])
+    assert list(path.glob("vectors-*.faiss")) == [written] and written.stat().st_mtime_ns == stamp
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:  # replays the add and the remove
+        found = {h.article_id for h in kb.search("quiet metric of community retention", 50)}
+        assert new in found and ids[0] not in found
+        assert kb.check() == []
+        # Past the share, the file is written again.
+        for i in range(12, 30):
+            kb.add_text(f"Growth log {i}: the funnel lost users at step {i}.\n\n第{i}步流失了用户。")
+    (rewritten,) = path.glob("vectors-*.faiss")
+    assert rewritten != written
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        assert len(kb.passages()) == len(kb._dense.current())
