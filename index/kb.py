@@ -76,8 +76,8 @@ class KnowledgeBase:
 
     def _follow_rebuild(self) -> None:
         """Reopen the store if another process rebuilt the base and swapped it in."""
-        if self._store.get_meta("superseded"):
-            with self._lock:
+        with self._lock:  # other threads must not use the store while it is replaced
+            if self._store.get_meta("superseded"):
                 self._store.close()
                 recover(self.path)
                 store = Store(self.path / STORE_FILE)
@@ -300,31 +300,37 @@ class KnowledgeBase:
     def articles(self) -> list[ArticleInfo]:
         """Every article, oldest first."""
         self._follow_rebuild()
-        return self._store.articles()
+        with self._lock:
+            return self._store.articles()
 
     def article_text(self, article_id: str) -> str:
         """The cleaned text of an article (passage offsets point into it)."""
-        found = self._store.article(article_id)
+        with self._lock:
+            found = self._store.article(article_id)
         if found is None:
             raise NotFound(f"no article with id {article_id!r} in {self.path}")
         return found[1]
 
     def passages(self, article_id: str | None = None) -> list[ingest.Passage]:
         """All passages in reading order, or those of one article."""
-        rows = self._store.passages()
+        with self._lock:
+            rows = self._store.passages()
         return [r.passage for r in rows if article_id is None or r.passage.article_id == article_id]
 
     def check(self) -> list[str]:
         """Problems found in the base (empty when the store and the indexes agree)."""
-        problems = self._store.check(self.encoder.dim)
-        problems += self._dense.verify()
-        vectors, passages = len(self._dense.current()), self._store.count_passages()
+        self._follow_rebuild()
+        with self._lock:
+            problems = self._store.check(self.encoder.dim)
+            problems += self._dense.verify()
+            vectors, passages = len(self._dense.current()), self._store.count_passages()
         if vectors != passages:
             problems.append(f"the vector index holds {vectors} vectors for {passages} passages")
         return problems
 
     def _info(self, article_id: str) -> ArticleInfo:
-        found = self._store.article(article_id)
+        with self._lock:
+            found = self._store.article(article_id)
         if found is None:
             raise NotFound(f"no article with id {article_id!r} in {self.path}")
         return found[0]

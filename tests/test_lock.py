@@ -298,3 +298,34 @@ def test_a_reader_keeps_answering_while_another_process_rebuilds(tmp_path):
     finish(rebuilder)
     assert reader.check() == []
     reader.close()
+
+
+def test_threads_reading_while_another_thread_rebuilds_never_see_a_closed_store(tmp_path):
+    # The app's sessions share one object: reads used the store while a rebuild (or a
+    # reader following another process's rebuild) closed it ("Cannot operate on a closed
+    # database", thousands of times in this loop before the fix).
+    kb = KnowledgeBase.open(tmp_path / "kb", model=HashEncoder())
+    ids = [kb.add_text(text).article.id for text in distinct_texts("seed", 4)]
+    done, failures = threading.Event(), []
+
+    def rebuild() -> None:
+        try:
+            for _ in range(3):
+                kb.rebuild()
+        finally:
+            done.set()
+
+    rebuilder = threading.Thread(target=rebuild)
+    rebuilder.start()
+    reads = 0
+    while not done.is_set() or reads == 0:
+        try:
+            assert [a.id for a in kb.articles()] == ids
+            assert {p.article_id for p in kb.passages()} == set(ids)
+            assert kb.search("operators 运营", 2) and kb.article_text(ids[0])
+            reads += 1
+        except Exception as exc:  # noqa: BLE001 - collected, compared below
+            failures.append(repr(exc))
+    rebuilder.join(HANG)
+    assert failures == [] and kb.check() == []
+    kb.close()
