@@ -223,7 +223,8 @@ class KnowledgeBase:
         plan = []  # (source, stamp, id of the article an earlier run stored from it)
         for source in map(str, sources):
             stamp = _stamp(source)
-            plan.append((source, stamp, self._store.stamped(source, stamp) if stamp else None))
+            with self._lock:
+                plan.append((source, stamp, self._store.stamped(source, stamp) if stamp else None))
         loading = load_many([source for source, _, stored in plan if stored is None],
                             workers=workers, allow_private=allow_private)
         for source, stamp, stored in plan:
@@ -240,7 +241,8 @@ class KnowledgeBase:
                 yield Outcome(source, "failed", None, f"{source}: {exc}")
                 continue
             if stamp is not None:
-                self._store.record_stamp(source, stamp, added.article.id)
+                with self._lock:
+                    self._store.record_stamp(source, stamp, added.article.id)
             yield Outcome(source, added.status, added.article)
 
     @writes
