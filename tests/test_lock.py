@@ -329,3 +329,11 @@ def test_threads_reading_while_another_thread_rebuilds_never_see_a_closed_store(
     rebuilder.join(HANG)
     assert failures == [] and kb.check() == []
     kb.close()
+
+
+def test_the_wait_comes_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("KB_LOCK_TIMEOUT", "2.5")
+    assert WriterLock(tmp_path).timeout == 2.5
+    monkeypatch.setenv("KB_LOCK_TIMEOUT", "soon")
+    with pytest.raises(ValueError, match="KB_LOCK_TIMEOUT='soon'"):
+        WriterLock(tmp_path)
