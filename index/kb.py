@@ -245,30 +245,53 @@ class KnowledgeBase:
                     self._store.record_stamp(source, stamp, added.article.id)
             yield Outcome(source, added.status, added.article)
 
-    @writes
     def add_article(self, article: Article) -> Added:
         """Add an article that is already cleaned (see :func:`ingest.load`).
 
-        Every write (add, remove, rebuild, save) holds the base's writer lock; raises
+        Splitting and embedding run outside every lock, so searches (and other writers)
+        are not held up by them; the store write holds the base's writer lock and raises
         :class:`~index.errors.Busy` when another writer held it for longer than
         ``writer_lock.timeout`` seconds (30, or ``$KB_LOCK_TIMEOUT``)."""
+        known = self._known(article)
+        if known is not None:
+            return known
+        encoder = self.encoder
+        passages = ingest.split(article, max_tokens=encoder.max_tokens, count_tokens=encoder.count_tokens)
+        vectors = encoder.encode_passages([p.text for p in passages])
+        terms = [lexical.terms(p.text) for p in passages]
+        return self._store_article(article, passages, vectors, terms, encoder.id)
+
+    def _known(self, article: Article) -> Added | None:
+        """What to answer without embedding: the article is stored already, or a near-duplicate
+        copy of it is (its source is recorded on the stored copy); else None."""
         self._follow_rebuild()
         with self._lock:
             if self._store.has_article(article.id):
                 self._store.add_source(article.id, article.source)
                 return Added(self._info(article.id), "unchanged")
-            signature = fingerprint.minhash(article.text)
-            copy_of = self._store.near_duplicate(signature)
+            copy_of = self._store.near_duplicate(fingerprint.minhash(article.text))
             if copy_of is not None:
                 self._store.add_source(copy_of, article.source)
                 return Added(self._info(copy_of), "duplicate")
-            passages = ingest.split(article, max_tokens=self.encoder.max_tokens,
-                                    count_tokens=self.encoder.count_tokens)
-            vectors = self.encoder.encode_passages([p.text for p in passages])
-            terms = [lexical.terms(p.text) for p in passages]
+        return None
+
+    @writes
+    def _store_article(self, article: Article, passages, vectors: np.ndarray, terms, encoder_id: str) -> Added:
+        """The write half of :meth:`add_article`, under the writer lock: checks again what
+        another writer may have stored meanwhile, then stores in one transaction."""
+        known = self._known(article)
+        if known is not None:
+            return known
+        with self._lock:
+            if self.encoder.id != encoder_id:  # a rebuild with another model was swapped in meanwhile
+                passages = ingest.split(article, max_tokens=self.encoder.max_tokens,
+                                        count_tokens=self.encoder.count_tokens)
+                vectors = self.encoder.encode_passages([p.text for p in passages])
+                terms = [lexical.terms(p.text) for p in passages]
             self._dense.current()
             try:
-                pids, before = self._store.insert(article, passages, vectors, terms, signature)
+                pids, before = self._store.insert(article, passages, vectors, terms,
+                                                  fingerprint.minhash(article.text))
             except sqlite3.IntegrityError:  # another process stored the same article meanwhile
                 return Added(self._info(article.id), "unchanged")
             self._dense.added(pids, vectors, [p.lang for p in passages], before)

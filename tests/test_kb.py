@@ -318,3 +318,34 @@ def test_a_few_changes_to_a_big_base_are_replayed_from_the_store_not_rewritten(t
     assert rewritten != written
     with KnowledgeBase.open(path, model=HashEncoder()) as kb:
         assert len(kb.passages()) == len(kb._dense.current())
+
+
+def test_embedding_an_article_holds_up_neither_searches_nor_other_writers(tmp_path):
+    import threading
+
+    class SlowPassages(HashEncoder):
+        """Passages wait for a signal: an add stays inside its embedding step."""
+
+        def __init__(self):
+            self.embedding, self.go_on = threading.Event(), threading.Event()
+
+        def encode_passages(self, texts):
+            if any("slow" in t for t in texts):
+                self.embedding.set()
+                assert self.go_on.wait(10)
+            return self.encode_queries(texts)
+
+    encoder = SlowPassages()
+    with KnowledgeBase.open(tmp_path / "kb", model=encoder) as kb:
+        kb.add_text("Community operations keep members coming back.\n\n社群运营让成员每周回来。")
+        slow = threading.Thread(target=kb.add_text, args=("A slow article about event operations.",))
+        slow.start()
+        assert encoder.embedding.wait(30)
+        # While the slow add is embedding, this process searches and another handle writes.
+        assert kb.search("community operations", 3)
+        with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as other:
+            other.writer_lock.timeout = 1
+            assert other.add_text("Data operations read the funnel weekly.").status == "added"
+        encoder.go_on.set()
+        slow.join(30)
+        assert len(kb.articles()) == 3
