@@ -33,7 +33,8 @@ UI = {
         "add_url": "Add an article by URL", "add_url_button": "Add URL", "upload": "Or upload files (.txt, .md, .html)",
         "add_files": "Add files", "added": "Added: {title}", "unchanged": "Already in the knowledge base: {title}",
         "duplicate": "A copy of an article already here: {title}", "failed": "Could not add {error}",
-        "remove": "Remove", "removed": "Removed: {title}", "building": "Building the knowledge base from the "
+        "remove": "Remove", "removed": "Removed: {title}",
+        "remove_failed": "Could not remove {title}: {error}", "building": "Building the knowledge base from the "
         "sample corpus…", "building_step": "Added {n} of {total}: {name}", "by_language": "By language",
         "by_site": "By site", "articles": "articles", "passages": "passages", "history": "Earlier questions",
         "empty": "The knowledge base is empty: add articles in the Library tab.",
@@ -46,7 +47,7 @@ UI = {
         "add_url": "通过网址添加文章", "add_url_button": "添加网址", "upload": "或上传文件(.txt、.md、.html)",
         "add_files": "添加文件", "added": "已添加:{title}", "unchanged": "已在知识库中:{title}",
         "duplicate": "与已有文章重复:{title}", "failed": "无法添加 {error}", "remove": "删除",
-        "removed": "已删除:{title}", "building": "正在用示例文章建立知识库……", "building_step": "已添加 {n}/{total}:{name}",
+        "removed": "已删除:{title}", "remove_failed": "无法删除 {title}:{error}", "building": "正在用示例文章建立知识库……", "building_step": "已添加 {n}/{total}:{name}",
         "by_language": "按语言", "by_site": "按网站", "articles": "文章", "passages": "段落", "history": "之前的问题",
         "empty": "知识库是空的:请在“文章库”中添加文章。",
     },
@@ -111,7 +112,7 @@ def build_from_corpus(kb: KnowledgeBase) -> None:
     for n, source in enumerate(sources, 1):
         kb.add(source)
         bar.progress(n / len(sources), text=t("building_step", n=n, total=len(sources), name=Path(source).name))
-    kb.save()
+    save(kb)
     bar.empty()
 
 
@@ -174,7 +175,7 @@ def library_tab(kb: KnowledgeBase, articles: list) -> None:
         for n, file in enumerate(files, 1):
             added = report(lambda: kb.add_upload(file.name, file.getvalue())) or added
             bar.progress(n / len(files), text=file.name)
-        kb.save()
+        save(kb)
     for article in kb.articles() if added else articles:
         with st.container(border=True, key=f"article-{article.id}"):
             left, right = st.columns([5, 1])
@@ -182,10 +183,23 @@ def library_tab(kb: KnowledgeBase, articles: list) -> None:
             left.caption(f"{escape(article.site)} · {LANGUAGE_NAMES.get(article.lang, article.lang)} · "
                          f"{article.passages} {t('passages')} · `{article.id}`")
             if right.button(t("remove"), key=f"remove-{article.id}"):
-                kb.remove(article.id)
-                kb.save()
+                try:
+                    kb.remove(article.id)
+                except KnowledgeBaseError as exc:  # Busy: another writer (a CLI rebuild) holds the base
+                    st.error(t("remove_failed", title=article.title, error=str(exc)))
+                    continue
+                save(kb)
                 st.session_state["flash"] = t("removed", title=article.title)
                 st.rerun()
+
+
+def save(kb: KnowledgeBase) -> None:
+    """Write the vector file now if the base is free; if another writer holds it, nothing is
+    lost (the store holds every vector; the file is written later or rebuilt on open)."""
+    try:
+        kb.save()
+    except KnowledgeBaseError:
+        pass
 
 
 def report(add) -> bool:

@@ -150,3 +150,22 @@ def test_document_text_is_rendered_inert(monkeypatch, tmp_path):
                        r"(?<!\\)\$x", r"(?<!\\)\*\*bold"):
             assert not re.search(active, m.value), (active, m.value)  # every special character escaped
     assert not any("javascript:" in m.value and "](" in m.value for m in at.markdown)
+
+
+def test_a_base_held_by_another_writer_is_reported_not_crashed_on(monkeypatch, seeds_kb_copy):
+    from index.lock import WriterLock
+
+    monkeypatch.setenv("KB_LOCK_TIMEOUT", "0.3")
+    at = app(monkeypatch, seeds_kb_copy)
+    with KnowledgeBase.open(seeds_kb_copy) as kb:
+        victim = kb.articles()[0]
+    with WriterLock(seeds_kb_copy).hold():  # what a long `ingest rebuild` in a terminal does
+        at.button(key=f"remove-{victim.id}").click().run()
+        assert not at.exception
+        assert at.error and "Could not remove" in at.error[0].value and str(seeds_kb_copy) in at.error[0].value
+        at.file_uploader(key="upload").set_value([("n.txt", ("Notes\n\n" + "A note on user interviews. " * 3).encode(), "text/plain")])
+        at.run()
+        at.button(key="add_files").click().run()
+        assert not at.exception and at.error and "n.txt" not in [s.value for s in at.success]
+    with KnowledgeBase.open(seeds_kb_copy) as kb:
+        assert victim.id in {a.id for a in kb.articles()} and len(kb.articles()) == 5
