@@ -349,3 +349,12 @@ def test_embedding_an_article_holds_up_neither_searches_nor_other_writers(tmp_pa
         encoder.go_on.set()
         slow.join(30)
         assert len(kb.articles()) == 3
+
+
+def test_searching_and_indexing_english_never_ask_langdetect(fake_kb, monkeypatch):
+    from ingest import lang
+
+    monkeypatch.setattr(lang, "_langdetect", lambda text: pytest.fail(f"langdetect was asked about {text[:30]!r}"))
+    fake_kb.add_text("Event operations: plan the campaign four weeks ahead, then review the funnel.\n\n"
+                     + "A long English paragraph about retention and community rituals for members. " * 6)
+    assert fake_kb.search("how far ahead should an event campaign be planned?", 3)[0].lang == "en"

@@ -34,3 +34,12 @@ def test_short_texts(text, lang):
 def test_traditional_with_simplified_leftovers_is_traditional():
     # The traditional seed is a machine conversion that kept 什么 and 干貨.
     assert detect_language("那么什么算作有價值的事情?查看更多干貨請關注") == "zh-Hant"
+
+
+def test_a_caller_who_knows_the_latin_language_skips_langdetect(monkeypatch):
+    from ingest import lang
+
+    monkeypatch.setattr(lang, "_langdetect", lambda text: pytest.fail("langdetect was asked"))
+    text = "Community operations keep members coming back every week with events and rituals."
+    assert lang.detect_language(text, latin="en") == "en"
+    assert lang.detect_language("社群運營讓成員每週都回來參加活動。", latin="en") == "zh-Hant"
