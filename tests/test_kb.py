@@ -351,10 +351,14 @@ def test_embedding_an_article_holds_up_neither_searches_nor_other_writers(tmp_pa
         assert len(kb.articles()) == 3
 
 
-def test_searching_and_indexing_english_never_ask_langdetect(fake_kb, monkeypatch):
+def test_langdetect_is_asked_once_per_english_article_not_per_passage_or_question(fake_kb, monkeypatch):
     from ingest import lang
 
-    monkeypatch.setattr(lang, "_langdetect", lambda text: pytest.fail(f"langdetect was asked about {text[:30]!r}"))
-    fake_kb.add_text("Event operations: plan the campaign four weeks ahead, then review the funnel.\n\n"
-                     + "A long English paragraph about retention and community rituals for members. " * 6)
+    asked = []
+    real = lang._langdetect
+    monkeypatch.setattr(lang, "_langdetect", lambda text: asked.append(text) or real(text))
+    added = fake_kb.add_text("Event operations: plan the campaign four weeks ahead, then review the funnel.\n\n"
+                             + "A long English paragraph about retention and community rituals for members. " * 12)
+    assert len(fake_kb.passages(added.article.id)) > 1 and len(asked) == 1
     assert fake_kb.search("how far ahead should an event campaign be planned?", 3)[0].lang == "en"
+    assert len(asked) == 1
