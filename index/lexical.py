@@ -107,11 +107,16 @@ class LexicalScorer:
         self._norm = K1 * (1 - B + B * lengths / max(float(lengths.mean()) if len(lengths) else 1.0, 1.0))
         self._groups = np.array([group(lang) for lang in langs])
         self._postings = {}
+        self._vocabulary: frozenset[str] | None = None  # read when first needed
         self._generation = generation
 
     def _term(self, term: str) -> tuple[np.ndarray, np.ndarray]:
         """Row numbers (into this generation's passage table) holding ``term``, and term frequencies."""
         if term not in self._postings:
+            if self._vocabulary is None:
+                self._vocabulary = self._store.vocabulary()
+            if term not in self._vocabulary:
+                return _NO_POSTINGS
             pids, tfs = self._store.postings(term)
             rows = np.searchsorted(self._pids, pids)
             keep = (rows < len(self._pids)) & (self._pids[np.minimum(rows, len(self._pids) - 1)] == pids)
@@ -179,6 +184,9 @@ class LexicalScorer:
             if held.intersection(members):
                 matched += idf
         return matched / mass
+
+
+_NO_POSTINGS = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
 
 
 def _bridged_sets(words: list[str], bridge) -> list[list[str]]:

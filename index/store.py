@@ -359,6 +359,15 @@ class Store:
     def count_passages(self) -> int:
         return self._db.execute("SELECT count(*) FROM passages").fetchone()[0]
 
+    def vocabulary(self) -> frozenset[str]:
+        """Every term of the lexicon. A question's words and their dictionary translations
+        are about 80 terms, of which about 30 occur in a base: looking the others up costs
+        0.2 ms each (bench/txtai_compare.py profile), reading the vocabulary 12 ms at 4k
+        passages, once per generation."""
+        # A temporary table belongs to this connection: nothing is written to the base.
+        self._db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.lexicon_terms USING fts5vocab(main, lexicon, row)")
+        return frozenset(r[0] for r in self._db.execute("SELECT term FROM temp.lexicon_terms"))
+
     def postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
         """The pids of the passages holding ``term`` and how often each holds it."""
         rows = self._db.execute("SELECT doc, count(*) FROM lexicon_postings WHERE term = ? GROUP BY doc",
