@@ -362,3 +362,20 @@ def test_langdetect_is_asked_once_per_english_article_not_per_passage_or_questio
     assert len(fake_kb.passages(added.article.id)) > 1 and len(asked) == 1
     assert fake_kb.search("how far ahead should an event campaign be planned?", 3)[0].lang == "en"
     assert len(asked) == 1
+
+
+def test_add_many_embeds_several_articles_in_one_encoder_call(tmp_path):
+    class Counting(HashEncoder):
+        calls: list[int] = []
+
+        def encode_passages(self, texts):
+            self.calls.append(len(texts))
+            return self.encode_queries(texts)
+
+    encoder = Counting()
+    sources = _article_files(tmp_path / "in", 6)
+    with KnowledgeBase.open(tmp_path / "kb", model=encoder) as kb:
+        outcomes = list(kb.add_many(sources, workers=1))
+        assert [o.status for o in outcomes] == ["added"] * 6
+        assert encoder.calls == [sum(o.article.passages for o in outcomes)]
+        assert {h.article_id for h in kb.search("event operations plan 3 weeks ahead", 6)} == {o.article.id for o in outcomes}
