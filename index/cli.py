@@ -75,6 +75,9 @@ def add(sources: tuple[str, ...], kb_dir: str, model: str | None, workers: int |
             note = "  (a copy of this article from another source)" if outcome.status == "duplicate" else ""
             click.echo(f"{progress} {outcome.status} {info.id} {info.lang} {info.passages} passages  "
                        f"{info.title}{note}")
+            if outcome.status == "added" and "mojibake" in info.flags:
+                click.echo(f"warning: {outcome.source}: stored, but parts of the text look wrongly decoded "
+                           f"(invalid bytes or a wrong encoding); see `ingest show {outcome.source}`", err=True)
     if len(files) > 1:
         summary = ", ".join(f"{counts[s]} {s}" for s in ("added", "unchanged", "duplicate", "skipped", "failed")
                             if counts.get(s))

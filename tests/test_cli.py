@@ -147,3 +147,12 @@ def test_urls_on_this_machine_are_refused_unless_allowed(tmp_path, monkeypatch):
         assert added.exit_code == 0 and "added" in added.stdout
     finally:
         httpd.shutdown()
+
+
+def test_a_file_with_invalid_bytes_is_stored_with_a_warning_naming_it(tmp_path):
+    path = tmp_path / "notes.txt"
+    text = "社群运营的复盘方法\n\n每次活动之后都要复盘,看看哪些环节留住了用户,哪些环节流失了用户。"
+    path.write_bytes(text.encode("utf-8").replace("复盘".encode("utf-8"), b"\xff\xfe", 1))
+    result = run("add", path, "--kb", tmp_path / "kb")
+    assert result.exit_code == 0 and "added" in result.stdout
+    assert f"warning: {path}" in result.stderr and "wrongly decoded" in result.stderr
