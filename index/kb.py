@@ -255,12 +255,12 @@ class KnowledgeBase:
                 _, loaded = next(loading)
                 if isinstance(loaded, ingest.IngestError):
                     batch.append(Outcome(source, "failed", None, str(loaded)))
-                elif (known := self._known(loaded)) is not None:
+                elif (known := self._known(loaded, signature := fingerprint.minhash(loaded.text))) is not None:
                     batch.append(self._stamped(source, stamp, known))
                 else:
                     passages = ingest.split(loaded, max_tokens=self.encoder.max_tokens,
                                             count_tokens=self.encoder.count_tokens)
-                    batch.append((source, stamp, loaded, passages))
+                    batch.append((source, stamp, loaded, passages, signature))
                     waiting += len(passages)
             if waiting >= EMBED_BATCH_PASSAGES or not any(isinstance(e, tuple) for e in batch):
                 yield from self._flush(batch)
@@ -278,12 +278,12 @@ class KnowledgeBase:
             if isinstance(entry, Outcome):
                 yield entry
                 continue
-            source, stamp, article, passages = entry
+            source, stamp, article, passages, signature = entry
             own = vectors[offset:offset + len(passages)]
             offset += len(passages)
             try:
                 added = self._store_article(article, passages, own, [lexical.terms(p.text) for p in passages],
-                                            encoder.id)
+                                            encoder.id, signature)
             except KnowledgeBaseError as exc:
                 yield Outcome(source, "failed", None, f"{source}: {exc}")
                 continue
@@ -303,16 +303,17 @@ class KnowledgeBase:
         are not held up by them; the store write holds the base's writer lock and raises
         :class:`~index.errors.Busy` when another writer held it for longer than
         ``writer_lock.timeout`` seconds (30, or ``$KB_LOCK_TIMEOUT``)."""
-        known = self._known(article)
+        signature = fingerprint.minhash(article.text)
+        known = self._known(article, signature)
         if known is not None:
             return known
         encoder = self.encoder
         passages = ingest.split(article, max_tokens=encoder.max_tokens, count_tokens=encoder.count_tokens)
         vectors = encoder.encode_passages([p.text for p in passages])
         terms = [lexical.terms(p.text) for p in passages]
-        return self._store_article(article, passages, vectors, terms, encoder.id)
+        return self._store_article(article, passages, vectors, terms, encoder.id, signature)
 
-    def _known(self, article: Article) -> Added | None:
+    def _known(self, article: Article, signature: np.ndarray) -> Added | None:
         """What to answer without embedding: the article is stored already, or a near-duplicate
         copy of it is (its source is recorded on the stored copy); else None."""
         self._follow_rebuild()
@@ -320,17 +321,18 @@ class KnowledgeBase:
             if self._store.has_article(article.id):
                 self._store.add_source(article.id, article.source)
                 return Added(self._info(article.id), "unchanged")
-            copy_of = self._store.near_duplicate(fingerprint.minhash(article.text))
+            copy_of = self._store.near_duplicate(signature)
             if copy_of is not None:
                 self._store.add_source(copy_of, article.source)
                 return Added(self._info(copy_of), "duplicate")
         return None
 
     @writes
-    def _store_article(self, article: Article, passages, vectors: np.ndarray, terms, encoder_id: str) -> Added:
+    def _store_article(self, article: Article, passages, vectors: np.ndarray, terms, encoder_id: str,
+                       signature: np.ndarray) -> Added:
         """The write half of :meth:`add_article`, under the writer lock: checks again what
         another writer may have stored meanwhile, then stores in one transaction."""
-        known = self._known(article)
+        known = self._known(article, signature)
         if known is not None:
             return known
         with self._lock:
@@ -341,8 +343,7 @@ class KnowledgeBase:
                 terms = [lexical.terms(p.text) for p in passages]
             self._dense.current()
             try:
-                pids, before = self._store.insert(article, passages, vectors, terms,
-                                                  fingerprint.minhash(article.text))
+                pids, before = self._store.insert(article, passages, vectors, terms, signature)
             except sqlite3.IntegrityError:  # another process stored the same article meanwhile
                 return Added(self._info(article.id), "unchanged")
             self._dense.added(pids, vectors, [p.lang for p in passages], before)
