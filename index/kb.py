@@ -224,10 +224,12 @@ class KnowledgeBase:
                 raise type(exc)(safe, exc.problem) from exc
         return self.add_article(dataclasses.replace(article, source=f"upload:{safe}"))
 
-    def add_many(self, sources: Iterable[str | os.PathLike], *, workers: int | None = None,
+    def add_many(self, sources: Iterable[str | os.PathLike | Article], *, workers: int | None = None,
                  allow_private: bool = False) -> Iterator[Outcome]:
-        """Add many files and URLs, cleaning in ``workers`` processes while this one embeds;
-        yield one :class:`Outcome` per source as it is stored, in the order given.
+        """Add many files, URLs or already cleaned :class:`~ingest.Article` objects, cleaning
+        in ``workers`` processes while this one embeds several articles per encoder call;
+        yield one :class:`Outcome` per source as it is stored, in the order given (for an
+        Article, ``Outcome.source`` is its ``source``, else its id).
 
         Resumable: each stored source is noted with its size and modification time (URLs by
         address), committed as it goes, so running the same batch again after an
@@ -235,24 +237,27 @@ class KnowledgeBase:
         again. One bad source is reported in its outcome and never stops the others.
 
         Args:
-            sources: files and URLs (see :func:`ingest.discover` for directories).
+            sources: files, URLs (see :func:`ingest.discover` for directories) and Articles.
             workers: cleaning processes (default: the CPUs; small batches clean in-process).
             allow_private: fetch URLs on private networks too (see :mod:`ingest.fetch`).
         """
-        plan = []  # (source, stamp, id of the article an earlier run stored from it)
-        for source in map(str, sources):
-            stamp = _stamp(source)
+        plan = []  # (source, stamp, id of the article an earlier run stored from it, or an Article)
+        for source in sources:
+            if isinstance(source, Article):
+                plan.append((source.source or source.id, None, source))
+                continue
+            stamp = _stamp(str(source))
             with self._lock:
-                plan.append((source, stamp, self._store.stamped(source, stamp) if stamp else None))
+                plan.append((str(source), stamp, self._store.stamped(str(source), stamp) if stamp else None))
         loading = load_many([source for source, _, stored in plan if stored is None],
                             workers=workers, allow_private=allow_private)
         batch: list = []  # Outcomes, and articles split and waiting to be embedded, in order
         waiting = 0       # passages in the batch
         for source, stamp, stored in plan:
-            if stored is not None:
+            if isinstance(stored, str):
                 batch.append(Outcome(source, "skipped", self._info(stored)))
             else:
-                _, loaded = next(loading)
+                loaded = stored if isinstance(stored, Article) else next(loading)[1]
                 if isinstance(loaded, ingest.IngestError):
                     batch.append(Outcome(source, "failed", None, str(loaded)))
                 elif (known := self._known(loaded, signature := fingerprint.minhash(loaded.text))) is not None:

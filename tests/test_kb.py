@@ -379,3 +379,15 @@ def test_add_many_embeds_several_articles_in_one_encoder_call(tmp_path):
         assert [o.status for o in outcomes] == ["added"] * 6
         assert encoder.calls == [sum(o.article.passages for o in outcomes)]
         assert {h.article_id for h in kb.search("event operations plan 3 weeks ahead", 6)} == {o.article.id for o in outcomes}
+
+
+def test_add_many_takes_articles_already_cleaned_alongside_files(fake_kb, tmp_path):
+    import ingest
+
+    files = _article_files(tmp_path / "in", 2)
+    article = ingest.parse("Community rituals keep members coming back.\n\n社群仪式让成员每周回来。", "text",
+                           source="notes://rituals")
+    outcomes = list(fake_kb.add_many([files[0], article, files[1]], workers=1))
+    assert [(o.source, o.status) for o in outcomes] == [(files[0], "added"), ("notes://rituals", "added"),
+                                                        (files[1], "added")]
+    assert outcomes[1].article.id == article.id
