@@ -109,9 +109,8 @@ def knowledge_base(path: str) -> KnowledgeBase:
 def build_from_corpus(kb: KnowledgeBase) -> None:
     sources = discover([CORPUS])
     bar = st.progress(0.0, text=t("building"))
-    for n, source in enumerate(sources, 1):
-        kb.add(source)
-        bar.progress(n / len(sources), text=t("building_step", n=n, total=len(sources), name=Path(source).name))
+    for n, outcome in enumerate(kb.add_many(sources), 1):  # embeds several articles per model call
+        bar.progress(n / len(sources), text=t("building_step", n=n, total=len(sources), name=Path(outcome.source).name))
     save(kb)
     bar.empty()
 
