@@ -21,6 +21,12 @@ MAX_SENTENCES = 3
 #: the best passage's (the fused score of the 3rd-ranked relevant passage on the
 #: evaluation set is typically 0.9 of the 1st; off-topic ones fall below 0.8).
 CITE_MIN_SHARE = 0.85
+#: Quote two adjacent sentences when they match the question better than either alone: an
+#: answer often comes as a sentence that sets it up and the one after. On the evaluation set
+#: (bundled model, 76 of 79 answerable questions answered either way), answers with a quote
+#: holding the question's answer phrase rose from 41 to 52; quotes grew from 124 to 168
+#: characters on average (bench/quotes.py).
+QUOTE_PAIRS = True
 #: Two sentences whose vectors are closer than this say the same thing; the second is dropped.
 REDUNDANT_COSINE = 0.92
 #: The base claims an answer when the best passage's confidence, its language-centred cosine
@@ -62,13 +68,18 @@ def confidence(kb: "KnowledgeBase", question: str, hit: Hit) -> float:
 
 
 def _choose_sentences(kb: "KnowledgeBase", question: str, hits: list[Hit]) -> list[tuple[Hit, int, int]]:
-    """The best sentence of each relevant passage, best passage first, without repeats."""
+    """The best quote of each relevant passage (one sentence, or two adjacent ones when
+    :data:`QUOTE_PAIRS`), best passage first, without repeats."""
     candidates: list[tuple[Hit, int, int]] = []
     owners: list[int] = []
     for n, hit in enumerate(hits):
-        for start, end, _ in sentence_spans(hit.text):
+        spans = list(sentence_spans(hit.text))
+        for i, (start, end, _) in enumerate(spans):
             candidates.append((hit, start, end))
             owners.append(n)
+            if QUOTE_PAIRS and i + 1 < len(spans):
+                candidates.append((hit, start, spans[i + 1][1]))
+                owners.append(n)
     if not candidates:
         return []
     vectors = kb.encoder.encode_passages([hit.text[s:e] for hit, s, e in candidates])

@@ -82,3 +82,20 @@ def test_confidence_is_the_cosine_plus_weighted_coverage(seeds_kb):
     coverage = seeds_kb.coverage(question, hit)
     assert 0 < coverage <= 1
     assert confidence(seeds_kb, question, hit) == pytest.approx(hit.similarity + COVERAGE_WEIGHT * coverage)
+
+
+def test_a_two_part_answer_is_quoted_as_two_adjacent_sentences(tmp_path, monkeypatch):
+    from index import KnowledgeBase, answer
+
+    from .fakes import HashEncoder
+
+    monkeypatch.setattr(answer, "FOUND_MIN_CONFIDENCE", -1.0)  # the fake encoder's scores are not calibrated
+    with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
+        kb.add_text("Event notes\n\nThe spring fair had a poster. The campaign warm-up lasts two weeks. "
+                    "The finance lead approves the budget. Volunteers wore green shirts.")
+        question = "How long does the campaign warm-up last, and who approves the budget?"
+        quoted = " ".join(q.text for q in kb.ask(question).quotes)
+        assert "warm-up lasts two weeks. The finance lead approves the budget." in quoted
+        monkeypatch.setattr(answer, "QUOTE_PAIRS", False)
+        single = " ".join(q.text for q in kb.ask(question).quotes)
+        assert not ("two weeks" in single and "approves the budget" in single)  # one sentence: half the answer
