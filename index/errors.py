@@ -42,3 +42,7 @@ class Busy(KnowledgeBaseError):
         self.path = path
         self.pid = pid
         self.waited = waited
+
+
+class VectorStoreError(KnowledgeBaseError):
+    """A vector store was asked for that does not exist or cannot be reached."""

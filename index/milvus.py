@@ -28,9 +28,9 @@ from pathlib import Path
 import numpy as np
 
 from .centering import Centering
+from .errors import VectorStoreError
 from .store import Store
 from .vectors import EXACT_MAX
-from .vectorstore import VectorStoreError
 
 #: Store meta keys (see the module docstring).
 META_PREFIX, META_COLLECTION, META_GENERATION, META_CENTERING = (

@@ -22,7 +22,7 @@ from typing import Protocol
 import numpy as np
 
 from .centering import Centering
-from .errors import KnowledgeBaseError
+from .errors import VectorStoreError
 from .store import Store
 
 FAISS, MILVUS = "faiss", "milvus"
@@ -32,10 +32,6 @@ MILVUS_LITE_FILE = "milvus.db"
 #: Store meta keys of the choice (``milvus_uri`` only when one was given explicitly: the
 #: default is relative to the directory, so it follows the base when it moves or is rebuilt).
 META_BACKEND, META_URI = "vector_store", "milvus_uri"
-
-
-class VectorStoreError(KnowledgeBaseError):
-    """A vector store was asked for that does not exist or cannot be reached."""
 
 
 class VectorView(Protocol):
