@@ -22,6 +22,25 @@ def fake_kb(tmp_path):
     kb.close()
 
 
+@pytest.fixture
+def article_files(tmp_path):
+    """A writer of ``n`` small numbered article files: ``article_files(n, template, folder)``
+    writes ``template.format(i=i)`` to ``folder/00.txt``, ``01.txt``... (``folder`` defaults
+    to ``tmp_path``) and returns their paths in order."""
+
+    def write(n: int, template: str, folder: Path | None = None) -> list[str]:
+        folder = folder or tmp_path
+        folder.mkdir(exist_ok=True)
+        paths = []
+        for i in range(n):
+            path = folder / f"{i:02d}.txt"
+            path.write_text(template.format(i=i), encoding="utf-8")
+            paths.append(str(path))
+        return paths
+
+    return write
+
+
 @pytest.fixture(scope="session")
 def seeds_kb_dir(tmp_path_factory) -> Path:
     """A knowledge base of the five seeds, built once with the real bundled model."""

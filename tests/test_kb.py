@@ -250,19 +250,12 @@ def test_an_interrupted_rebuild_is_recovered_on_open(tmp_path, state):
     assert not rebuilt.exists() and not old.exists() and not (path / "COMPLETE").exists()
 
 
-def _article_files(folder, n: int) -> list[str]:
-    folder.mkdir(exist_ok=True)
-    paths = []
-    for i in range(n):
-        path = folder / f"a{i}.txt"
-        path.write_text(f"Article number {i}: event operations plan {i} weeks ahead.\n\n第{i}篇:活动运营要提前{i}周准备。",
-                        encoding="utf-8")
-        paths.append(str(path))
-    return paths
+#: One short bilingual article per number (article_files in conftest.py writes them).
+ARTICLE = "Article number {i}: event operations plan {i} weeks ahead.\n\n第{i}篇:活动运营要提前{i}周准备。"
 
 
-def test_add_many_reports_each_source_and_a_bad_one_does_not_stop_the_rest(fake_kb, tmp_path):
-    sources = _article_files(tmp_path / "in", 3)
+def test_add_many_reports_each_source_and_a_bad_one_does_not_stop_the_rest(fake_kb, tmp_path, article_files):
+    sources = article_files(3, ARTICLE, tmp_path / "in")
     sources.insert(1, str(tmp_path / "missing.txt"))
     outcomes = list(fake_kb.add_many(sources, workers=1))
     assert [o.source for o in outcomes] == sources
@@ -271,8 +264,8 @@ def test_add_many_reports_each_source_and_a_bad_one_does_not_stop_the_rest(fake_
     assert {o.article.id for o in outcomes if o.article} == {a.id for a in fake_kb.articles()}
 
 
-def test_an_interrupted_batch_resumes_without_reading_what_was_stored(tmp_path, monkeypatch):
-    sources = _article_files(tmp_path / "in", 5)
+def test_an_interrupted_batch_resumes_without_reading_what_was_stored(tmp_path, monkeypatch, article_files):
+    sources = article_files(5, ARTICLE, tmp_path / "in")
     with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
         batch = kb.add_many(sources, workers=1)
         assert [next(batch).status for _ in range(2)] == ["added", "added"]
@@ -364,7 +357,7 @@ def test_langdetect_is_asked_once_per_english_article_not_per_passage_or_questio
     assert len(asked) == 1
 
 
-def test_add_many_embeds_several_articles_in_one_encoder_call(tmp_path):
+def test_add_many_embeds_several_articles_in_one_encoder_call(tmp_path, article_files):
     class Counting(HashEncoder):
         calls: list[int] = []
 
@@ -373,7 +366,7 @@ def test_add_many_embeds_several_articles_in_one_encoder_call(tmp_path):
             return self.encode_queries(texts)
 
     encoder = Counting()
-    sources = _article_files(tmp_path / "in", 6)
+    sources = article_files(6, ARTICLE, tmp_path / "in")
     with KnowledgeBase.open(tmp_path / "kb", model=encoder) as kb:
         outcomes = list(kb.add_many(sources, workers=1))
         assert [o.status for o in outcomes] == ["added"] * 6
@@ -381,10 +374,10 @@ def test_add_many_embeds_several_articles_in_one_encoder_call(tmp_path):
         assert {h.article_id for h in kb.search("event operations plan 3 weeks ahead", 6)} == {o.article.id for o in outcomes}
 
 
-def test_add_many_takes_articles_already_cleaned_alongside_files(fake_kb, tmp_path):
+def test_add_many_takes_articles_already_cleaned_alongside_files(fake_kb, tmp_path, article_files):
     import ingest
 
-    files = _article_files(tmp_path / "in", 2)
+    files = article_files(2, ARTICLE, tmp_path / "in")
     article = ingest.parse("Community rituals keep members coming back.\n\n社群仪式让成员每周回来。", "text",
                            source="notes://rituals")
     outcomes = list(fake_kb.add_many([files[0], article, files[1]], workers=1))

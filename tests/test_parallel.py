@@ -7,20 +7,14 @@ from ingest import EmptyArticle, IngestError, UnsupportedSource, parallel
 from ingest.article import Article
 
 
-def _sources(tmp_path, n: int) -> list[str]:
-    paths = []
-    for i in range(n):
-        path = tmp_path / f"{i:02d}.txt"
-        path.write_text(f"第{i}篇。社群运营要先想清楚用户为什么留下来。\n\nArticle {i} explains retention for ops teams.",
-                        encoding="utf-8")
-        paths.append(str(path))
-    return paths
+#: One short bilingual article per number; the Chinese sentence comes first, so the test can read the number back.
+ARTICLE = "第{i}篇。社群运营要先想清楚用户为什么留下来。\n\nArticle {i} explains retention for ops teams."
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_results_come_in_the_order_given_and_bad_sources_do_not_stop_the_rest(tmp_path, monkeypatch, workers):
+def test_results_come_in_the_order_given_and_bad_sources_do_not_stop_the_rest(tmp_path, monkeypatch, article_files, workers):
     monkeypatch.setattr(parallel, "MIN_SOURCES_FOR_WORKERS", 2)
-    sources = _sources(tmp_path, 7)
+    sources = article_files(7, ARTICLE)
     (tmp_path / "empty.txt").write_text("   \n", encoding="utf-8")
     (tmp_path / "slides.pdf").write_bytes(b"%PDF-1.4")
     sources[2:2] = [str(tmp_path / "empty.txt"), str(tmp_path / "slides.pdf"), str(tmp_path / "missing.txt")]
@@ -34,16 +28,16 @@ def test_results_come_in_the_order_given_and_bad_sources_do_not_stop_the_rest(tm
     assert [a.text.split("。")[0] for a in articles] == [f"第{i}篇" for i in range(7)]
 
 
-def test_a_consumer_that_stops_early_leaves_no_work_running(tmp_path, monkeypatch):
+def test_a_consumer_that_stops_early_leaves_no_work_running(monkeypatch, article_files):
     monkeypatch.setattr(parallel, "MIN_SOURCES_FOR_WORKERS", 2)
-    sources = _sources(tmp_path, 20)
+    sources = article_files(20, ARTICLE)
     loading = parallel.load_many(sources, workers=2)
     first = [next(loading) for _ in range(3)]
     loading.close()  # what an interrupted ingest does: the pool shuts down, pending loads are cancelled
     assert [s for s, _ in first] == sources[:3] and all(isinstance(a, Article) for _, a in first)
 
 
-def test_small_batches_are_cleaned_in_this_process(tmp_path, monkeypatch):
+def test_small_batches_are_cleaned_in_this_process(monkeypatch, article_files):
     monkeypatch.setattr(parallel, "ProcessPoolExecutor", None)  # a pool would fail here
-    results = list(parallel.load_many(_sources(tmp_path, 3), workers=4))
+    results = list(parallel.load_many(article_files(3, ARTICLE), workers=4))
     assert len(results) == 3 and all(isinstance(a, Article) for _, a in results)
