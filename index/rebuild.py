@@ -92,7 +92,8 @@ def rebuild(kb: "KnowledgeBase", model, progress: Callable[[int, int], None] | N
     shutil.rmtree(target, ignore_errors=True)
     stored = list(kb._store.stored_articles())
     also_from = {a.id: a.also_from for a in kb.articles()}
-    fresh = KnowledgeBase.open(target, model=model or kb.encoder)
+    fresh = KnowledgeBase.open(target, model=model or kb.encoder, vector_store=kb.vector_store.backend,
+                               milvus_uri=kb.vector_store.milvus_uri)
     try:
         for done, row in enumerate(stored, 1):
             added = fresh.add_article(_reparse(row))

@@ -115,6 +115,7 @@ def test_rebuild_keeps_the_milvus_backend(tmp_path):
         assert kb.vector_store.backend == "milvus" and {a.id for a in kb.articles()} == ids
         assert any(h.lang == "zh-Hans" for h in kb.search("小丽 运营", 3))
         assert kb.check() == []
+        assert not list(path.glob("*.faiss"))  # built on Milvus, not on FAISS and then derived
     with KnowledgeBase.open(path, model=HashEncoder()) as kb:
         assert kb.vector_store.backend == "milvus" and kb.check() == []
 
