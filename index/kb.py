@@ -57,6 +57,11 @@ def query_language(query: str) -> str:
     return ingest.detect_language(query, latin=QUERY_LATIN_LANG)
 
 
+def _split(article: Article, encoder: Encoder) -> list[ingest.Passage]:
+    """``article``'s passages, sized in ``encoder``'s tokens."""
+    return ingest.split(article, max_tokens=encoder.max_tokens, count_tokens=encoder.count_tokens)
+
+
 def _stamp(source: str) -> str | None:
     """What tells that a source is unchanged since it was stored: a file's size and
     modification time; for a URL, its address alone (re-fetching is what resuming avoids)."""
@@ -263,11 +268,10 @@ class KnowledgeBase:
                 elif (known := self._known(loaded, signature := fingerprint.minhash(loaded.text))) is not None:
                     batch.append(self._stamped(source, stamp, known))
                 else:
-                    passages = ingest.split(loaded, max_tokens=self.encoder.max_tokens,
-                                            count_tokens=self.encoder.count_tokens)
+                    passages = _split(loaded, self.encoder)
                     batch.append((source, stamp, loaded, passages, signature))
                     waiting += len(passages)
-            if waiting >= EMBED_BATCH_PASSAGES or not any(isinstance(e, tuple) for e in batch):
+            if waiting == 0 or waiting >= EMBED_BATCH_PASSAGES:  # nothing to embed: report at once
                 yield from self._flush(batch)
                 batch, waiting = [], 0
         yield from self._flush(batch)
@@ -287,8 +291,7 @@ class KnowledgeBase:
             own = vectors[offset:offset + len(passages)]
             offset += len(passages)
             try:
-                added = self._store_article(article, passages, own, [lexical.terms(p.text) for p in passages],
-                                            encoder.id, signature)
+                added = self._store_article(article, passages, own, encoder.id, signature)
             except KnowledgeBaseError as exc:
                 yield Outcome(source, "failed", None, f"{source}: {exc}")
                 continue
@@ -313,10 +316,9 @@ class KnowledgeBase:
         if known is not None:
             return known
         encoder = self.encoder
-        passages = ingest.split(article, max_tokens=encoder.max_tokens, count_tokens=encoder.count_tokens)
+        passages = _split(article, encoder)
         vectors = encoder.encode_passages([p.text for p in passages])
-        terms = [lexical.terms(p.text) for p in passages]
-        return self._store_article(article, passages, vectors, terms, encoder.id, signature)
+        return self._store_article(article, passages, vectors, encoder.id, signature)
 
     def _known(self, article: Article, signature: np.ndarray) -> Added | None:
         """What to answer without embedding: the article is stored already, or a near-duplicate
@@ -333,17 +335,17 @@ class KnowledgeBase:
         return None
 
     @writes
-    def _store_article(self, article: Article, passages, vectors: np.ndarray, terms, encoder_id: str,
-                       signature: np.ndarray) -> Added:
+    def _store_article(self, article: Article, passages: list[ingest.Passage], vectors: np.ndarray,
+                       encoder_id: str, signature: np.ndarray) -> Added:
         """The write half of :meth:`add_article`, under the writer lock: checks again what
         another writer may have stored meanwhile, then stores in one transaction."""
         known = self._known(article, signature)
         if known is not None:
             return known
+        terms = [lexical.terms(p.text) for p in passages]  # outside the lock searches take
         with self._lock:
             if self.encoder.id != encoder_id:  # a rebuild with another model was swapped in meanwhile
-                passages = ingest.split(article, max_tokens=self.encoder.max_tokens,
-                                        count_tokens=self.encoder.count_tokens)
+                passages = _split(article, self.encoder)
                 vectors = self.encoder.encode_passages([p.text for p in passages])
                 terms = [lexical.terms(p.text) for p in passages]
             self._dense.current()
