@@ -191,13 +191,13 @@ class MilvusIndex:
         self._collection: str | None = None
         self._prefix_value = store.get_meta(META_PREFIX)  # kept: close(retire=True) needs it
         self._lock = threading.RLock()
-        self._dirty = False  # changes reach Milvus at once: never anything to save
         self._lite = uri.endswith(".db")
         self._unflushed = 0
 
     @property
     def dirty(self) -> bool:
-        return self._dirty
+        """Always False: changes reach Milvus at once, so there is never anything to save."""
+        return False
 
     # --- reading --------------------------------------------------------------------------
     def current(self) -> MilvusView:
