@@ -1,6 +1,11 @@
 """Errors raised by ingest. Every message names the input that caused it."""
 
 
+def os_error_words(exc: OSError) -> str:
+    """An OS error in lower-case words ("connection refused", "permission denied"), for messages."""
+    return (exc.strerror or str(exc) or type(exc).__name__).lower()
+
+
 class IngestError(Exception):
     """An input could not be turned into an article. ``source`` is the file, URL or value at fault."""
 

@@ -26,7 +26,7 @@ import zlib
 from dataclasses import dataclass
 from urllib.parse import SplitResult, quote, urljoin, urlsplit
 
-from .errors import FetchError, RefusedURL
+from .errors import FetchError, RefusedURL, os_error_words
 
 #: Articles are tens of kilobytes; 10 MB is ten times the largest page of the extraction
 #: benchmark and stops a download of a video or an archive early.
@@ -137,11 +137,6 @@ def human_size(n: int) -> str:
     return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n / 1024:.1f} kB" if n >= 1024 else f"{n} bytes"
 
 
-def _words(exc: OSError) -> str:
-    """An OS error in lower-case words ("connection refused")."""
-    return (exc.strerror or str(exc) or type(exc).__name__).lower()
-
-
 def _parse(url: str, source: str, hop: str) -> SplitResult:
     """Check the parts of ``url`` that can be checked without the network."""
     try:
@@ -218,7 +213,7 @@ def _connect(parts: SplitResult, host: str, port: int, addresses: list[str], tim
         except OSError as exc:
             conn.close()
             error = exc
-            problem = f"could not connect to {where} port {port}: {_words(exc)}"
+            problem = f"could not connect to {where} port {port}: {os_error_words(exc)}"
     raise FetchError(source, f"{hop}{problem}") from error
 
 
@@ -304,7 +299,7 @@ def fetch(url: str, *, timeout: float = TIMEOUT_SECONDS, max_bytes: int = MAX_BY
         except http.client.HTTPException as exc:
             raise FetchError(url, f"{hop}bad HTTP answer from {host} ({type(exc).__name__}: {exc})") from exc
         except OSError as exc:
-            raise FetchError(url, f"{hop}could not fetch from {host}: {_words(exc)}") from exc
+            raise FetchError(url, f"{hop}could not fetch from {host}: {os_error_words(exc)}") from exc
         finally:
             conn.close()
         return Fetched(current, data, content_type)

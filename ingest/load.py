@@ -11,7 +11,7 @@ from pathlib import Path
 from .article import Article
 from .clean import clean
 from .decode import decode
-from .errors import EmptyArticle, IngestError, UnsupportedSource
+from .errors import EmptyArticle, IngestError, UnsupportedSource, os_error_words
 from .fetch import fetch, human_size, is_url, looks_like_url
 from .lang import detect_language
 from .markdown import markdown_to_text
@@ -185,7 +185,7 @@ def _stat(source: str) -> os.stat_result:
         elif exc.errno in (errno.ENOENT, errno.ENOTDIR):
             problem = "no such file or directory"
         else:
-            problem = f"cannot open: {(exc.strerror or str(exc)).lower()}"
+            problem = f"cannot open: {os_error_words(exc)}"
         raise IngestError(source, problem) from exc
 
 
@@ -206,7 +206,7 @@ def _read_file(source: str) -> bytes:
         with open(source, "rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)  # it may have grown since stat
     except OSError as exc:
-        raise IngestError(source, f"cannot read: {(exc.strerror or str(exc)).lower()}") from exc
+        raise IngestError(source, f"cannot read: {os_error_words(exc)}") from exc
     if len(data) > MAX_FILE_BYTES:
         raise IngestError(source, f"file is over the {human_size(MAX_FILE_BYTES)} limit")
     return data
@@ -272,7 +272,7 @@ def _walk(top: str, seen_dirs: set[tuple[int, int]], seen_files: set[str]) -> li
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError as exc:
-            raise IngestError(directory, f"cannot list directory: {(exc.strerror or str(exc)).lower()}") from exc
+            raise IngestError(directory, f"cannot list directory: {os_error_words(exc)}") from exc
         subdirs = []
         for entry in entries:
             if entry.name.startswith("."):
