@@ -212,6 +212,13 @@ def _read_file(source: str) -> bytes:
     return data
 
 
+def _is_remote(source: str) -> bool:
+    """True when ``source`` goes to :func:`fetch`: an http(s) URL, or anything written as a URL
+    (``ftp://``, ``file:``, ``javascript:``...) that is not also an existing path, so that
+    fetch refuses it by name instead of "no such file"."""
+    return is_url(source) or (looks_like_url(source) and not os.path.lexists(source))
+
+
 def _renamed(source: str, exc: IngestError) -> IngestError:
     """The same error, naming ``source`` (what the caller gave) instead of a resolved path or "HTML"."""
     return type(exc)(source, exc.problem)
@@ -225,7 +232,7 @@ def load(source: str | os.PathLike, *, allow_private: bool = False) -> Article:
     (or a subclass) whose message names ``source`` and says what is wrong.
     """
     source = os.fspath(source)
-    if is_url(source) or (looks_like_url(source) and not os.path.lexists(source)):
+    if _is_remote(source):
         fetched = fetch(source, allow_private=allow_private)  # refuses ftp:, file:, javascript:...
         problem = _binary_problem(fetched.data)
         if problem:
@@ -303,7 +310,7 @@ def discover(sources: list[str] | tuple[str, ...]) -> list[str]:
     seen_dirs: set[tuple[int, int]] = set()
     seen_files: set[str] = set()
     for source in map(os.fspath, sources):
-        if is_url(source) or (looks_like_url(source) and not os.path.lexists(source)):
+        if _is_remote(source):
             found.append(source)
         elif os.path.isdir(source):
             found.extend(_walk(source, seen_dirs, seen_files))
