@@ -266,7 +266,7 @@ class MilvusIndex:
                 self.centering = Centering.from_json(recorded[META_CENTERING])
             else:
                 self._collection, self.centering = name, centering
-            self._drop_others()
+            self._drop_collections(keep=self._collection)
 
     def _prefix(self) -> str:
         if not self._prefix_value:
@@ -290,11 +290,11 @@ class MilvusIndex:
         self._client.create_index(name, params, sync=False)
         self._client.load_collection(name)
 
-    def _drop_others(self) -> None:
-        """Drop this base's collections other than the one in use (older derivations)."""
-        prefix = self._prefix() + "_g"
+    def _drop_collections(self, keep: str | None = None) -> None:
+        """Drop this base's collections (older derivations), all but ``keep``."""
+        prefix = self._prefix_value + "_g"
         for name in self._client.list_collections():
-            if name.startswith(prefix) and name != self._collection:
+            if name.startswith(prefix) and name != keep:
                 self._client.drop_collection(name)
 
     # --- this process's own changes -------------------------------------------------------
@@ -372,9 +372,7 @@ class MilvusIndex:
             connection, self._connection = self._connection, None
             try:
                 if retire and self._prefix_value and connection.folder == _folder(self.uri):
-                    for name in self._client.list_collections():
-                        if name.startswith(self._prefix_value + "_g"):
-                            self._client.drop_collection(name)
+                    self._drop_collections()
             finally:
                 connection.release()
 
