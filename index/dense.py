@@ -175,11 +175,14 @@ class DenseIndex:
         language means moved too far since (then everything is re-centred)."""
         if centering.is_stale(self.store.lang_counts()):
             return False
-        kept, pids, langs, matrix, generation = self.store.changes_since(max_pid)
-        held = index.ids()
-        gone = np.setdiff1d(held, kept, assume_unique=True)
-        if len(held) - len(gone) != len(kept):
-            return False  # the file lacks passages it should hold: not a file this store wrote
+        kept, pids, langs, matrix, generation = self.store.changes_since(max_pid, len(index))
+        if kept is None:  # as many passages up to max_pid as the file holds: none was removed
+            gone = np.zeros(0, dtype=np.int64)
+        else:
+            held = index.ids()
+            gone = np.setdiff1d(held, kept, assume_unique=True)
+            if len(held) - len(gone) != len(kept):
+                return False  # the file lacks passages it should hold: not a file this store wrote
         if len(gone) or len(pids):
             index.materialize()
         if len(gone):
@@ -226,11 +229,11 @@ class DenseIndex:
             self._generation, self._dirty = before + 1, True
 
     # --- persistence ----------------------------------------------------------------------
-    def save(self, force: bool = False) -> None:
+    def save(self) -> None:
         """Write the index if it changed, point the store at it, and delete older files.
 
         From :data:`DEFER_SAVES_FROM` passages, a few changes (at most :data:`DEFERRED_SHARE`
-        of the index) are not written unless ``force``: readers replay them from the store."""
+        of the index) are not written: readers replay them from the store."""
         with self._lock:
             if not self._dirty or self._index is None:
                 return
@@ -243,7 +246,7 @@ class DenseIndex:
                 # that is gone was damaged and dropped on load: this handle replaces it.)
                 self._dirty = False
                 return
-            if (not force and exists and (meta.get("vectors_max_pid") or "").isdigit()
+            if (exists and (meta.get("vectors_max_pid") or "").isdigit()
                     and meta.get("centering") == self.centering.to_json()
                     and len(self._index) >= DEFER_SAVES_FROM
                     and self._unsaved <= DEFERRED_SHARE * len(self._index)):

@@ -299,14 +299,17 @@ class Store:
             rows = [by_pid[p] for p in pids if p in by_pid]
         return [PassageRow(r[0], Passage(r[1], r[2], r[3], r[4], r[5], r[6]), r[7], r[8]) for r in rows]
 
-    def changes_since(self, max_pid: int) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray, int]:
-        """What a vector file holding passages up to ``max_pid`` lacks: the ids of the
-        passages up to ``max_pid`` still here (from the language index, never the vector
-        blobs), then the pids, languages and vectors of later passages, and the generation,
-        read in one transaction."""
+    def changes_since(self, max_pid: int, held: int) -> tuple[np.ndarray | None, np.ndarray, list[str], np.ndarray, int]:
+        """What a vector file holding ``held`` passages up to ``max_pid`` lacks: the ids of the
+        passages up to ``max_pid`` still here, or ``None`` when there are still ``held`` of
+        them (pids only grow, so none was removed: a count, not a list of a million ids);
+        then the pids, languages and vectors of later passages, and the generation, read in
+        one transaction. Both reads of ids use the language index, never the vector blobs."""
         self._db.execute("BEGIN")
         try:
-            kept = np.fromiter((r[0] for r in self._db.execute(
+            count = self._db.execute("SELECT count(*) FROM passages INDEXED BY passages_by_lang WHERE pid <= ?",
+                                     (max_pid,)).fetchone()[0]
+            kept = None if count == held else np.fromiter((r[0] for r in self._db.execute(
                 "SELECT pid FROM passages INDEXED BY passages_by_lang WHERE pid <= ?", (max_pid,))), dtype=np.int64)
             rows = self._db.execute("SELECT pid, lang, vector FROM passages WHERE pid > ? ORDER BY pid",
                                     (max_pid,)).fetchall()
@@ -316,7 +319,7 @@ class Store:
         pids = np.array([r[0] for r in rows], dtype=np.int64)
         matrix = (np.vstack([np.frombuffer(r[2], dtype=np.float32) for r in rows]) if rows
                   else np.zeros((0, 0), dtype=np.float32))
-        return np.sort(kept), pids, [r[1] for r in rows], matrix, generation
+        return None if kept is None else np.sort(kept), pids, [r[1] for r in rows], matrix, generation
 
     def vectors(self) -> tuple[np.ndarray, list[str], np.ndarray, int]:
         """All pids, their languages, their vectors as one matrix, and the generation they are

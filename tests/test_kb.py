@@ -384,3 +384,23 @@ def test_add_many_takes_articles_already_cleaned_alongside_files(fake_kb, tmp_pa
     assert [(o.source, o.status) for o in outcomes] == [(files[0], "added"), ("notes://rituals", "added"),
                                                         (files[1], "added")]
     assert outcomes[1].article.id == article.id
+
+
+def test_added_passages_alone_are_replayed_without_listing_the_others(tmp_path, monkeypatch):
+    from index import dense, store
+
+    monkeypatch.setattr(dense, "DEFER_SAVES_FROM", 10)
+    monkeypatch.setattr(dense, "DEFERRED_SHARE", 0.5)
+    path = tmp_path / "kb"
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        for i in range(12):
+            kb.add_text(f"Operations note {i}: plan the campaign {i} weeks ahead.\n\n第{i}条:活动要提前{i}周准备。")
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        new = kb.add_text("Retention is the quiet metric of community work.\n\n留存是社群工作的安静指标。").article.id
+    listed = []
+    real = store.Store.changes_since
+    monkeypatch.setattr(store.Store, "changes_since", lambda self, *a: listed.append(r := real(self, *a)) or r)
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        assert new in {h.article_id for h in kb.search("quiet metric of community retention", 50)}
+        assert kb.check() == []
+    assert listed and listed[0][0] is None and len(listed[0][1]) > 0  # no id list, only the new passages
