@@ -113,7 +113,7 @@ def choose(store: Store, backend: str | None, milvus_uri: str | None) -> Choice:
         store.set_meta(META_BACKEND, backend)
     if recorded_uri != milvus_uri:
         store.set_meta(META_URI, milvus_uri or "")
-    return Choice(backend, milvus_uri if backend == MILVUS else None)
+    return Choice(backend, milvus_uri)
 
 
 def open_vector_store(choice: Choice, directory: Path, store: Store, dim: int) -> VectorStore:
