@@ -14,6 +14,11 @@ class IngestError(Exception):
         self.source = source
         self.problem = problem
 
+    def __reduce__(self):
+        # Rebuilt from (source, problem), so that errors raised in worker processes
+        # (ingest.parallel) come back whole; the default would pass the message alone.
+        return type(self), (self.source, self.problem)
+
 
 class UnsupportedSource(IngestError):
     """The input is of a kind ingest does not read (a PDF, an image, an unknown extension...)."""

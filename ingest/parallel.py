@@ -10,9 +10,9 @@ import multiprocessing
 import os
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Iterable, Iterator
+from functools import partial
+from typing import Callable, Iterable, Iterator
 
-from . import errors
 from .article import Article
 from .errors import IngestError
 from .load import load
@@ -35,23 +35,22 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _load(source: str, allow_private: bool) -> Article | tuple[str, str, str]:
-    """``load`` in a worker; an error comes back as (class name, source, problem), since
-    exceptions with two-argument constructors do not survive pickling."""
+def _load(source: str, allow_private: bool) -> Article:
+    """``load``, with an unexpected exception turned into an :class:`IngestError` naming ``source``."""
     try:
         return load(source, allow_private=allow_private)
-    except IngestError as exc:
-        return type(exc).__name__, exc.source, exc.problem
+    except IngestError:
+        raise
     except Exception as exc:  # noqa: BLE001 - a bug must name its input, not kill the batch
-        return "IngestError", source, f"unexpected error while loading: {exc!r}"
+        raise IngestError(source, f"unexpected error while loading: {exc!r}") from exc
 
 
-def _result(source: str, value) -> tuple[str, Article | IngestError]:
-    if isinstance(value, Article):
-        return source, value
-    name, where, problem = value
-    cls = getattr(errors, name, IngestError)
-    return source, cls(where, problem)
+def _result(source: str, get: Callable[[], Article]) -> tuple[str, Article | IngestError]:
+    """``(source, get())``, or ``(source, the IngestError it raised)``."""
+    try:
+        return source, get()
+    except IngestError as exc:
+        return source, exc
 
 
 def load_many(sources: Iterable[str], *, workers: int | None = None,
@@ -68,7 +67,7 @@ def load_many(sources: Iterable[str], *, workers: int | None = None,
     workers = default_workers() if workers is None else max(1, int(workers))
     if workers == 1 or len(sources) < MIN_SOURCES_FOR_WORKERS:
         for source in sources:
-            yield _result(source, _load(source, allow_private))
+            yield _result(source, partial(_load, source, allow_private))
         return
     # "spawn": the parent may hold ONNX Runtime or FAISS threads, which do not survive fork.
     context = multiprocessing.get_context("spawn")
@@ -82,7 +81,7 @@ def load_many(sources: Iterable[str], *, workers: int | None = None,
                     break
             while pending:
                 source, future = pending.popleft()
-                yield _result(source, future.result())
+                yield _result(source, future.result)
                 following = next(queue, None)
                 if following is not None:
                     pending.append((following, pool.submit(_load, following, allow_private)))
