@@ -112,7 +112,7 @@ class KnowledgeBase:
 
     def _attach(self, store: Store) -> None:
         """Use ``store`` (on open, or after a rebuild swapped a new one in) with this base's
-        vector store, recorded in it (a rebuilt store is built with FAISS: re-derived here)."""
+        vector store, as the store records it (a rebuild keeps the base's backend)."""
         if self._dense is not None:  # a rebuild swapped a new store in: the old one is gone
             self._dense.close(retire=True)
         self._store = store
