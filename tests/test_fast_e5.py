@@ -74,6 +74,13 @@ def test_a_passage_gets_the_same_vector_alone_and_in_any_batch(fast):
     assert fast.encode_passages([]).shape == (0, 384)
 
 
+def test_batches_run_at_once_come_back_in_order(cache):
+    texts = [f"{t} ({i})" for i, t in enumerate(TEXTS * 3)]
+    one_at_a_time = fast_e5.FastE5(cache=cache, threads=1, batch_size=1).encode_passages(texts)
+    parallel = fast_e5.FastE5(cache=cache, threads=3, batch_size=2).encode_passages(texts)
+    assert np.abs(one_at_a_time - parallel).max() < 1e-5
+
+
 def test_inputs_over_512_tokens_are_windowed_like_the_engine(fast, bundled):
     article = SEEDS["000"].read_text(encoding="utf-8")
     assert fast.count_tokens(article) > 1100  # three windows
