@@ -270,7 +270,7 @@ class DenseIndex:
     def _drop(self, path: Path) -> None:
         """Delete a damaged vector file and unrecord it, so that a save of the same
         generation replaces it (the store refuses to record a generation twice)."""
-        with self.store._transaction():
+        with self.store.transaction():
             if self.store.get_meta("vectors_file") == path.name:
                 self.store.set_meta("vectors_file", "")
         _stamp_path(path).unlink(missing_ok=True)

@@ -250,7 +250,7 @@ class MilvusIndex:
                     self._client.insert(name, _rows(pids[start:stop], langs[start:stop], centred[start:stop]))
                 self._client.flush(name)
             self._unflushed = 0
-            with self.store._transaction():
+            with self.store.transaction():
                 recorded = self._meta()
                 if int(recorded.get(META_GENERATION) or -1) > generation and \
                         self._client.has_collection(recorded.get(META_COLLECTION) or ""):
@@ -327,7 +327,7 @@ class MilvusIndex:
     def _advance(self, before: int) -> None:
         """Record that Milvus now matches generation ``before + 1``, if it matched ``before``
         (else another process's change is not known to be there: the next open checks)."""
-        with self.store._transaction():
+        with self.store.transaction():
             meta = self._meta()
             if meta.get(META_COLLECTION) == self._collection and meta.get(META_GENERATION) == str(before):
                 self.store.set_meta(META_GENERATION, str(before + 1))

@@ -148,7 +148,7 @@ class Store:
                          max_pid: int | None = None) -> None:
         """Record the vector file for ``generation``, unless a newer one is recorded already.
         ``max_pid``: the highest passage id the file may hold (what a reader replays after)."""
-        with self._transaction():
+        with self.transaction():
             current = self.get_meta("vectors_file") or ""
             digits = "".join(c for c in current if c.isdigit())
             if digits and int(digits) >= generation:
@@ -179,7 +179,7 @@ class Store:
 
         Raises sqlite3.IntegrityError if another process stored the same article first."""
         pids: list[int] = []
-        with self._transaction():
+        with self.transaction():
             self._db.execute(
                 "INSERT INTO articles(id, title, source, lang, kind, text, raw, author, date, flags, added, signature) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -202,7 +202,7 @@ class Store:
         """Record another source of an article; False if it was known already."""
         if not source:
             return False
-        with self._transaction():
+        with self.transaction():
             primary = self._db.execute("SELECT source FROM articles WHERE id = ?", (article_id,)).fetchone()
             if primary is None or primary[0] == source:
                 return False
@@ -220,7 +220,7 @@ class Store:
 
     def record_stamp(self, source: str, stamp: str, article_id: str) -> None:
         """Note that ``source`` with ``stamp`` is stored as ``article_id`` (see :meth:`stamped`)."""
-        with self._transaction():
+        with self.transaction():
             if self._db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone():
                 self._db.execute("INSERT OR REPLACE INTO stamps(source, stamp, article_id) VALUES (?, ?, ?)",
                                  (source, stamp, article_id))
@@ -241,7 +241,7 @@ class Store:
     def delete(self, article_id: str) -> tuple[list[int], int]:
         """Remove an article, its passages and terms; the pids that went, and the generation
         the change was made on."""
-        with self._transaction():
+        with self.transaction():
             pids = [r[0] for r in self._db.execute("SELECT pid FROM passages WHERE article_id = ?", (article_id,))]
             self._db.executemany("DELETE FROM lexicon WHERE rowid = ?", [(p,) for p in pids])
             self._db.execute("DELETE FROM passages WHERE article_id = ?", (article_id,))
@@ -252,7 +252,10 @@ class Store:
             before = self._bump()
         return pids, before
 
-    def _transaction(self):
+    def transaction(self):
+        """A context manager for one write transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled
+        back on any exception). The vector stores use it to read and update their records in the
+        store's metadata in one step, with no other writer in between."""
         return _Transaction(self._db)
 
     # --- reads ----------------------------------------------------------------------------
