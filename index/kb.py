@@ -389,6 +389,7 @@ class KnowledgeBase:
 
     def article_text(self, article_id: str) -> str:
         """The cleaned text of an article (passage offsets point into it)."""
+        self._follow_rebuild()
         with self._lock:
             found = self._store.article(article_id)
         if found is None:
@@ -397,6 +398,7 @@ class KnowledgeBase:
 
     def passages(self, article_id: str | None = None) -> list[ingest.Passage]:
         """All passages in reading order, or those of one article."""
+        self._follow_rebuild()
         with self._lock:
             rows = self._store.passages()
         return [r.passage for r in rows if article_id is None or r.passage.article_id == article_id]

@@ -148,7 +148,7 @@ class KnowledgeBaseMachine(RuleBasedStateMachine):
             assert kb.check() == []
             stored = kb._store.count_passages()
             assert len(kb._dense.current()) == stored
-            kb._lexical._refresh()
+            kb.search("members", 1)  # the lexical scorer must bring itself up to date when searched
             assert len(kb._lexical._pids) == stored
 
 
@@ -181,3 +181,62 @@ def test_a_second_handle_never_rewrites_a_saved_vector_file(tmp_path):
     reader.close()
     with KnowledgeBase.open(path, model=HashEncoder()) as kb:
         assert kb.check() == []
+
+
+# --- a second handle notices what the first one wrote -------------------------------------
+# The machine above cannot show that each read follows another handle's writes: after every
+# step its invariants call articles() and check(), which reload, so the next read of any kind
+# finds the handle up to date. Here each read is the second handle's first one after the write.
+
+def _write_add(kb):
+    kb.add_text(" ".join(EN[2:4]))
+
+
+def _write_remove(kb):
+    kb.remove(kb.articles()[0].id)
+
+
+def _write_rebuild_then_add(kb):
+    kb.rebuild()  # swaps a new store in: the other handle must reopen it
+    kb.add_text(" ".join(EN[2:4]))
+
+
+WRITES = {"add": _write_add, "remove": _write_remove, "rebuild, add": _write_rebuild_then_add}
+
+
+def _text_or_not_found(kb, article_id):
+    try:
+        return kb.article_text(article_id)
+    except NotFound:
+        return None
+
+
+READS = {  # each gets the handle and the ids of every article stored before or after the write
+    "articles": lambda kb, ids: [a.id for a in kb.articles()],
+    "passages": lambda kb, ids: [(p.article_id, p.start, p.end) for p in kb.passages()],
+    "article_text": lambda kb, ids: {i: _text_or_not_found(kb, i) for i in ids},
+    # Every passage is a candidate of the vector search (k above their number), scored by the
+    # vectors and by the lexical index: a stale one of either changes the hits or their scores.
+    "search": lambda kb, ids: [(h.article_id, h.start, round(h.score, 5))
+                               for h in kb.search("members funnel 社群", 20)],
+    "check": lambda kb, ids: kb.check(),
+}
+@pytest.mark.parametrize("write, read", [pytest.param(write, read, id=f"{write}-{read}")
+                                         for write in WRITES for read in READS])
+def test_a_second_handle_sees_the_first_ones_write_on_its_next_read(tmp_path, write, read):
+    path = tmp_path / "kb"
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        kb.add_text(EN[0])
+        kb.add_text("".join(HANS[2:5]))
+    first, second = (KnowledgeBase.open(path, model=HashEncoder()) for _ in range(2))
+    try:
+        ids = [a.id for a in first.articles()]
+        READS[read](second, ids)  # the second handle has read the base before the write
+        WRITES[write](first)
+        ids += [a.id for a in first.articles() if a.id not in ids]
+        with KnowledgeBase.open(path, model=HashEncoder()) as fresh:  # what a new handle reads
+            expected = READS[read](fresh, ids)
+        assert READS[read](second, ids) == expected
+    finally:
+        first.close()
+        second.close()
