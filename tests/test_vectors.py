@@ -1,5 +1,5 @@
-import os
-
+"""index/vectors.py: the FAISS index of passage vectors (exact or approximate by size),
+its search, filters, changes and files."""
 import numpy as np
 import pytest
 
@@ -51,11 +51,35 @@ def test_unreadable_or_wrong_dimension_file(tmp_path):
     VectorIndex(4).save(tmp_path / "four.faiss")
     with pytest.raises(CorruptIndex, match="4-d"):
         VectorIndex.load(tmp_path / "four.faiss", 8)
+    vectors_module.faiss.write_index(vectors_module.faiss.IndexFlatIP(8), str(tmp_path / "flat.faiss"))
+    with pytest.raises(CorruptIndex, match="not an index this program writes"):
+        VectorIndex.load(tmp_path / "flat.faiss", 8)
+
+
+def test_a_save_that_fails_midway_leaves_the_previous_file(tmp_path, monkeypatch):
+    vectors = unit(np.random.default_rng(0).normal(size=(6, 8)))
+    index = VectorIndex(8)
+    index.add(np.arange(5), vectors[:5])
+    index.save(tmp_path / "v.faiss")
+
+    def disk_full(faiss_index, name):
+        with open(name, "wb") as handle:
+            handle.write(b"half a file")
+        raise RuntimeError("No space left on device")
+
+    index.add(np.array([5]), vectors[5:])
+    monkeypatch.setattr(vectors_module.faiss, "write_index", disk_full)
+    with pytest.raises(RuntimeError):
+        index.save(tmp_path / "v.faiss")
+    monkeypatch.undo()
+    loaded = VectorIndex.load(tmp_path / "v.faiss", 8)
+    assert len(loaded) == 5 and loaded.search(vectors[4], 1)[0][0] == 4
 
 
 def test_type_is_chosen_by_size(small_threshold):
     data = clustered(3000)
     assert VectorIndex.build(np.arange(1000), data[:1000]).kind == EXACT
+    assert VectorIndex.build(np.arange(1001), data[:1001]).kind == APPROXIMATE  # one past the threshold
     assert VectorIndex.build(np.arange(3000), data).kind == APPROXIMATE
     assert VectorIndex.build(np.zeros(0), np.zeros((0, DIM)), dim=DIM).kind == EXACT
 
@@ -106,6 +130,17 @@ def test_growing_and_shrinking_switch_the_type(small_threshold):
     assert index.search(data[1300], 1)[0][0] == 1300
 
 
+def test_an_approximate_index_grown_fourfold_is_retrained_with_more_lists(small_threshold):
+    data = clustered(7000, seed=8)
+    index = VectorIndex.build(np.arange(1500), data[:1500])
+    assert index.kind == APPROXIMATE and index._index.nlist == vectors_module.list_count(1500)
+    index.add(np.arange(1500, 6000), data[1500:6000])  # exactly 4x: not yet
+    assert index._index.nlist == vectors_module.list_count(1500)
+    index.add(np.arange(6000, 7000), data[6000:])
+    assert len(index) == 7000 and index._index.nlist == vectors_module.list_count(7000)
+    assert index.search(data[6500], 1)[0][0] == 6500
+
+
 @pytest.mark.parametrize("n", [500, 3000], ids=["exact", "approximate"])
 def test_save_and_memory_mapped_load_round_trip(tmp_path, small_threshold, n):
     data = clustered(n + 50, seed=4)
@@ -131,7 +166,9 @@ def test_save_and_memory_mapped_load_round_trip(tmp_path, small_threshold, n):
 
 
 @pytest.mark.parametrize("n", [500, 3000], ids=["exact", "approximate"])
-def test_allowed_filter(small_threshold, n):
+def test_allowed_filter(small_threshold, monkeypatch, n):
+    # 4 of the 55 lists unfiltered, so that only the filter's share widens the search.
+    monkeypatch.setattr(vectors_module, "PROBES", 4)
     data = clustered(n, seed=5)
     ids = np.arange(n) + 1000
     index = VectorIndex.build(ids, data)
@@ -157,9 +194,11 @@ def test_similarity_of_listed_ids(small_threshold, n):
     assert index.similarity(data[3], []).shape == (0,)
 
 
-def test_allowed_filter_with_sparse_or_negative_ids():
+@pytest.mark.parametrize("ids", [(np.arange(400) - 200) * 10**9, np.arange(400) - 50],
+                         ids=["far apart", "close, some negative"])
+def test_allowed_filter_with_sparse_or_negative_ids(ids):
+    # Neither can be a bitmap over 0..max id: a hash set is needed.
     data = clustered(400, seed=7)
-    ids = (np.arange(400) - 200) * 10**9  # far apart, some negative: a hash set, not a bitmap
     index = VectorIndex.build(ids, data)
     allowed = ids[::7]
     best = allowed[np.argsort(-(data[::7] @ data[3]))[:5]]
@@ -172,123 +211,3 @@ def test_empty_index_round_trip(tmp_path):
     assert len(loaded) == 0 and loaded.search(np.ones(4, np.float32), 3) == []
     loaded.add(np.array([5]), np.full((1, 4), 0.5, np.float32))
     assert loaded.search(np.ones(4, np.float32), 3) == [(5, 2.0)]
-
-
-def test_a_base_derived_from_the_store_gets_the_type_for_its_size(tmp_path, monkeypatch):
-    from index import KnowledgeBase
-
-    from .conftest import SEEDS
-    from .fakes import HashEncoder
-
-    monkeypatch.setattr(vectors_module, "EXACT_MAX", 40)
-    path = tmp_path / "kb"
-    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
-        for source in SEEDS.values():
-            kb.add(source)
-        kb._dense.derive()
-        assert kb._dense.current().kind == APPROXIMATE and len(kb._dense.current()) == len(kb.passages())
-    for file in path.glob("vectors-*.faiss"):
-        file.unlink()  # rebuilt from the store on open
-    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
-        assert kb._dense.current().kind == APPROXIMATE
-        assert kb.search("B端運營", 3)
-
-
-def _seeds_base(path):
-    from index import KnowledgeBase
-
-    from .conftest import SEEDS
-    from .fakes import HashEncoder
-
-    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
-        for key in ("000", "001", "004"):
-            kb.add(SEEDS[key])
-        # Added under the centering refresh threshold: the saved vectors keep means that did
-        # not count it, so a rebuild from the store (means refitted) differs in its bytes.
-        kb.add_text("Moderators welcome new members every day.", title="short")
-        expected = [(h.article_id, h.start) for h in kb.search("operators 运营", 5)]
-    (file,) = path.glob("vectors-*.faiss")
-    return file, expected
-
-
-def _damage_in_place(file, offset, size=16):
-    """Overwrite bytes without changing the file's size, inode or mtime (as bit rot would)."""
-    stat = file.stat()
-    with open(file, "r+b") as handle:
-        handle.seek(offset)
-        old = handle.read(size)
-        handle.seek(offset)
-        handle.write(bytes(b ^ 0xFF for b in old))
-    os.utime(file, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    assert file.stat().st_ino == stat.st_ino and file.stat().st_mtime_ns == stat.st_mtime_ns
-
-
-def test_open_trusts_the_stamp_and_hashes_the_whole_file_only_when_it_changed(tmp_path, monkeypatch):
-    from index import KnowledgeBase, dense
-
-    from .fakes import HashEncoder
-
-    path = tmp_path / "kb"
-    file, expected = _seeds_base(path)
-    assert (file.parent / (file.name + dense.STAMP_SUFFIX)).exists()
-    hashed = []
-    real_sha256 = dense._sha256
-    monkeypatch.setattr(dense, "_sha256", lambda p: hashed.append(p) or real_sha256(p))
-
-    def reopen():
-        with KnowledgeBase.open(path, model=HashEncoder()) as kb:
-            assert [(h.article_id, h.start) for h in kb.search("operators 运营", 5)] == expected
-
-    reopen()
-    assert hashed == []  # stamp, stat and samples matched: no full hash
-    data = file.read_bytes()
-    file.unlink()
-    file.write_bytes(data)  # same bytes, another inode and mtime (a copy): hashed once, stamped again
-    reopen()
-    assert hashed == [file]
-    reopen()
-    assert hashed == [file]
-
-
-def test_damage_in_a_sampled_place_is_caught_on_open(tmp_path, monkeypatch):
-    from index import KnowledgeBase, dense
-
-    from .fakes import HashEncoder
-
-    path = tmp_path / "kb"
-    file, expected = _seeds_base(path)
-    _damage_in_place(file, file.stat().st_size // 2)  # a small file is sampled whole
-    before = file.read_bytes()
-    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
-        assert [(h.article_id, h.start) for h in kb.search("operators 运营", 5)] == expected
-        assert kb.check() == []
-    (replaced,) = path.glob("vectors-*.faiss")
-    assert replaced.read_bytes() != before
-    hashed = []
-    real_sha256 = dense._sha256
-    monkeypatch.setattr(dense, "_sha256", lambda p: hashed.append(p) or real_sha256(p))
-    with KnowledgeBase.open(path, model=HashEncoder()) as kb:  # the replacement is recorded and trusted
-        assert [(h.article_id, h.start) for h in kb.search("operators 运营", 5)] == expected
-        assert not kb._dense.dirty and hashed == []
-
-
-def test_damage_the_samples_miss_is_found_by_check_and_rebuilt(tmp_path, monkeypatch):
-    from index import KnowledgeBase, dense
-
-    from .fakes import HashEncoder
-
-    monkeypatch.setattr(dense, "HEAD_BYTES", 64)
-    monkeypatch.setattr(dense, "SAMPLES", 4)
-    monkeypatch.setattr(dense, "SAMPLE_BYTES", 16)
-    path = tmp_path / "kb"
-    file, expected = _seeds_base(path)
-    span = file.stat().st_size - 64 - 16
-    _damage_in_place(file, 64 + span // 8)  # between the first two samples
-    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
-        problems = kb.check()  # hashes the whole file
-        assert len(problems) == 1 and file.name in problems[0] and "checksum" in problems[0]
-        assert [(h.article_id, h.start) for h in kb.search("operators 运营", 5)] == expected
-        assert kb.check() == []
-    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
-        assert kb.check() == []
-        assert [(h.article_id, h.start) for h in kb.search("operators 运营", 5)] == expected
