@@ -16,7 +16,7 @@ import pytest
 import ingest
 from index import KnowledgeBase
 from index.errors import Busy
-from index.lock import LOCK_FILE, WriterLock
+from index.lock import LOCK_FILE, WriterLock, holder
 
 from .conftest import CORPUS, ROOT
 from .fakes import HashEncoder
@@ -153,7 +153,9 @@ def test_a_second_writer_waits_then_gives_up_naming_the_directory_and_holder(hel
         began = time.monotonic()
         with pytest.raises(Busy) as info:
             kb.add_text("Another article about event operations.", title="late")
-        assert time.monotonic() - began >= 0.3  # it waited before giving up
+        waited = time.monotonic() - began
+        # It waited its own timeout (0.3 s), not the default 30 s, before giving up.
+        assert 0.3 <= waited < 10 and info.value.waited == 0.3
         assert str(path) in str(info.value) and f"process {holder.pid}" in str(info.value)
         assert info.value.pid == holder.pid
         with pytest.raises(Busy):
@@ -165,30 +167,37 @@ def test_a_second_writer_waits_then_gives_up_naming_the_directory_and_holder(hel
         assert kb.check() == []
 
 
-def test_a_waiting_writer_goes_ahead_when_the_holder_finishes(held):
+def test_a_waiting_writer_waits_for_the_holder_then_goes_ahead(held):
     path, holder = held
     with KnowledgeBase.open(path, model=HashEncoder()) as kb:
         kb.writer_lock.timeout = HANG
-        threading.Timer(0.3, holder.stdin.close).start()  # the holder finishes its write
+        began = time.monotonic()
+        threading.Timer(0.5, holder.stdin.close).start()  # the holder finishes its write
         assert kb.add_text("Event operations plan a launch.", title="after").new
+        assert time.monotonic() - began >= 0.5  # not written while the other process held the lock
         assert {a.title for a in kb.articles()} == {"Community", "after"}
 
 
 def test_readers_search_while_a_writer_holds_the_lock(held):
     path, _ = held
-    done: list[list] = []
+    done: list = []
 
     def read() -> None:
         kb = KnowledgeBase.open(path, model=HashEncoder())
-        kb._dense._dirty = True  # as if it had rebuilt a stale vector file: close wants to save
+        kb.writer_lock.timeout = 20  # a close that waited for the writer would take 20 s
         done.append([h.title for h in kb.search("weekly event members", 3)])
         done.append(kb.check())
+        # As if it had rebuilt a stale vector file: close wants to save. (Set after the reads,
+        # since loading the vector file clears it.)
+        kb._dense._dirty = True
+        began = time.monotonic()
         kb.close()  # skips the save rather than wait for the writer
+        done.append(time.monotonic() - began < 5)
 
     reader = threading.Thread(target=read)
     reader.start()
     reader.join(HANG)
-    assert not reader.is_alive() and done == [["Community"], []]
+    assert not reader.is_alive() and done == [["Community"], [], True]
 
 
 def test_reading_never_creates_the_lock_file(tmp_path):
@@ -207,6 +216,22 @@ def test_threads_of_one_process_write_one_at_a_time(tmp_path):
     other = KnowledgeBase.open(path, model=HashEncoder())    # like a second object in the process
     texts = {tag: distinct_texts(tag, 4, 4 * n) for n, tag in enumerate("abc")}
     errors: list[BaseException] = []
+    inside, most, count = [0], [0], threading.Lock()
+    for kb in (shared, other):  # count the store writes in progress, each made to last 50 ms
+        real_insert = kb._store.insert
+
+        def insert(*args, _real=real_insert, **kwargs):
+            with count:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            try:
+                time.sleep(0.05)
+                return _real(*args, **kwargs)
+            finally:
+                with count:
+                    inside[0] -= 1
+
+        kb._store.insert = insert
 
     def write(kb: KnowledgeBase, tag: str) -> None:
         try:
@@ -223,6 +248,7 @@ def test_threads_of_one_process_write_one_at_a_time(tmp_path):
     for thread in threads:
         thread.join(HANG)
     assert errors == [] and not any(t.is_alive() for t in threads)
+    assert most[0] == 1  # never two writes at once
     for kb in (shared, other):
         assert len(kb.articles()) == 12 and kb.check() == []
     shared.close()
@@ -241,6 +267,79 @@ def test_the_lock_is_reentrant_and_excludes_another_object_in_the_same_process(t
                 pass
     with theirs.hold():
         pass
+
+
+def test_the_holder_writes_its_pid_and_clears_it_when_done(tmp_path):
+    lock = WriterLock(tmp_path, timeout=0)
+    assert holder(tmp_path) is None
+    with lock.hold():
+        assert holder(tmp_path) == os.getpid()
+    assert holder(tmp_path) is None  # no stale pid for the next waiter to report
+    assert (tmp_path / LOCK_FILE).exists()
+
+
+def test_a_waiter_that_locked_a_file_a_rebuild_swapped_away_locks_the_new_one(tmp_path, monkeypatch):
+    import fcntl
+
+    from index import lock as lock_module
+
+    path = tmp_path / "kb"
+    path.mkdir()
+    rebuilding = WriterLock(path, timeout=0).hold()
+    rebuilding.__enter__()
+    real_flock, swapped = fcntl.flock, []
+
+    def swap_then_flock(fd, operation):
+        # The waiter has opened kb/writer.lock; before its next try the rebuild swaps a new
+        # directory in and releases the lock of the old one, so the try succeeds on the old file.
+        if not swapped:
+            swapped.append(True)
+            path.rename(tmp_path / "kb.old")
+            path.mkdir()
+            rebuilding.__exit__(None, None, None)
+        return real_flock(fd, operation)
+
+    monkeypatch.setattr(lock_module.fcntl, "flock", swap_then_flock)
+    with WriterLock(path, timeout=10).hold():
+        assert swapped
+        with pytest.raises(Busy):  # the waiter holds the lock of the live directory
+            with WriterLock(path, timeout=0).hold():
+                pass
+
+
+def test_a_writer_checks_for_copies_again_under_the_lock(tmp_path, monkeypatch):
+    # Two objects in one process exclude each other through the file only (each has its own
+    # in-process lock). The first stores an article slowly; the second adds a near-duplicate
+    # copy meanwhile: it must wait, then find the copy stored and record it as a duplicate.
+    path = tmp_path / "kb"
+    first, second = KnowledgeBase.open(path, model=HashEncoder()), KnowledgeBase.open(path, model=HashEncoder())
+    text = distinct_texts("copy", 1)[0]
+    inserting, go_on = threading.Event(), threading.Event()
+    real_insert = first._store.insert
+
+    def slow_insert(*args, **kwargs):
+        inserting.set()
+        assert go_on.wait(HANG)
+        return real_insert(*args, **kwargs)
+
+    monkeypatch.setattr(first._store, "insert", slow_insert)
+    results: dict = {}
+    storing = threading.Thread(target=lambda: results.update(first=first.add_text(text).status))
+    storing.start()
+    try:
+        assert inserting.wait(HANG)  # the first holds the lock, inside its store write
+        copying = threading.Thread(target=lambda: results.update(second=second.add_text(text + " Copied.").status))
+        copying.start()
+        copying.join(1.0)
+        assert copying.is_alive()  # waits for the lock
+    finally:
+        go_on.set()
+        storing.join(HANG)
+    copying.join(HANG)
+    assert results == {"first": "added", "second": "duplicate"}
+    assert len(second.articles()) == 1 and second.check() == []
+    first.close()
+    second.close()
 
 
 def test_opening_leaves_a_running_rebuild_alone(tmp_path):
@@ -263,12 +362,13 @@ def test_a_forked_child_does_not_keep_the_lock_of_its_parent(tmp_path):
     lock = WriterLock(tmp_path, timeout=0)
     with lock.hold():
         child = os.fork()
-        if child == 0:  # the child outlives the parent's write
-            time.sleep(60)
+        if child == 0:  # the child outlives the parent's write, and the wait below
+            time.sleep(HANG)
             os._exit(0)
     try:
-        # Released although the child lives (the wait covers the child's start-up).
-        with WriterLock(tmp_path, timeout=HANG).hold():
+        # Released although the child lives (the wait covers the child's start-up; a lock the
+        # child kept would be released only when it is killed below).
+        with WriterLock(tmp_path, timeout=10).hold():
             pass
     finally:
         os.kill(child, signal.SIGKILL)
@@ -276,9 +376,21 @@ def test_a_forked_child_does_not_keep_the_lock_of_its_parent(tmp_path):
 
 
 def test_a_missing_directory_is_an_error_not_a_wait(tmp_path):
+    began = time.monotonic()
     with pytest.raises(FileNotFoundError):
-        with WriterLock(tmp_path / "gone", timeout=HANG).hold():
+        with WriterLock(tmp_path / "gone", timeout=10).hold():
             pass
+    assert time.monotonic() - began < 5
+
+
+def test_a_writer_arriving_between_the_two_renames_of_a_rebuild_waits_for_the_directory(tmp_path):
+    path, swapped_in = tmp_path / "kb", tmp_path / "kb.rebuild"
+    swapped_in.mkdir()  # kb was renamed to kb.old, kb.rebuild is not yet renamed to kb
+    (tmp_path / "kb.old").mkdir()
+    threading.Timer(0.5, swapped_in.rename, args=(path,)).start()
+    began = time.monotonic()
+    with WriterLock(path, timeout=10).hold():
+        assert time.monotonic() - began >= 0.5 and (path / LOCK_FILE).exists()
 
 
 def test_a_reader_keeps_answering_while_another_process_rebuilds(tmp_path):
@@ -331,9 +443,47 @@ def test_threads_reading_while_another_thread_rebuilds_never_see_a_closed_store(
     kb.close()
 
 
-def test_the_wait_comes_from_the_environment(tmp_path, monkeypatch):
-    monkeypatch.setenv("KB_LOCK_TIMEOUT", "2.5")
-    assert WriterLock(tmp_path).timeout == 2.5
+def test_the_wait_comes_from_the_environment(held, tmp_path, monkeypatch):
+    path, _ = held
+    monkeypatch.setenv("KB_LOCK_TIMEOUT", "0.4")
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        began = time.monotonic()
+        with pytest.raises(Busy) as info:
+            kb.add_text("Another article about event operations.", title="late")
+        assert 0.4 <= time.monotonic() - began < 10 and info.value.waited == 0.4
     monkeypatch.setenv("KB_LOCK_TIMEOUT", "soon")
     with pytest.raises(ValueError, match="KB_LOCK_TIMEOUT='soon'"):
         WriterLock(tmp_path)
+
+
+def test_a_thread_adding_while_another_thread_of_the_same_object_rebuilds_waits_and_is_kept(tmp_path, monkeypatch):
+    # Threads of one object exclude each other through its in-process lock (the file lock is
+    # the process's already): an add that did not wait would land in the store the rebuild
+    # has already copied, and be lost at the swap.
+    from index import rebuild as rebuild_module
+
+    kb = KnowledgeBase.open(tmp_path / "kb", model=HashEncoder())
+    kb.add_text(distinct_texts("seed", 1)[0], title="seed")
+    copying, go_on = threading.Event(), threading.Event()
+    real_reparse = rebuild_module._reparse
+
+    def slow_reparse(row):
+        copying.set()
+        assert go_on.wait(HANG)
+        return real_reparse(row)
+
+    monkeypatch.setattr(rebuild_module, "_reparse", slow_reparse)
+    rebuilder = threading.Thread(target=kb.rebuild)
+    rebuilder.start()
+    try:
+        assert copying.wait(HANG)  # the rebuild holds the lock, copying the articles
+        adder = threading.Thread(target=lambda: kb.add_text(distinct_texts("late", 1, 1)[0], title="late"))
+        adder.start()
+        adder.join(1.0)
+        assert adder.is_alive()  # waits for the rebuild
+    finally:
+        go_on.set()
+        rebuilder.join(HANG)
+    adder.join(HANG)
+    assert sorted(a.title for a in kb.articles()) == ["late", "seed"] and kb.check() == []
+    kb.close()
