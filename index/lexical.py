@@ -107,16 +107,19 @@ class LexicalScorer:
         self._norm = K1 * (1 - B + B * lengths / max(float(lengths.mean()) if len(lengths) else 1.0, 1.0))
         self._groups = np.array([group(lang) for lang in langs])
         self._postings = {}
-        self._vocabulary: frozenset[str] | None = None  # read when first needed
         self._generation = generation
+
+    def _prefetch(self, sets: list[list[str]]) -> None:
+        """Mark the terms of ``sets`` that no passage holds, in one store query, so that only
+        the others are looked up one by one."""
+        unseen = [t for members in sets for t in members if t not in self._postings]
+        if unseen:
+            known = self._store.known_terms(unseen)
+            self._postings.update((t, _NO_POSTINGS) for t in unseen if t not in known)
 
     def _term(self, term: str) -> tuple[np.ndarray, np.ndarray]:
         """Row numbers (into this generation's passage table) holding ``term``, and term frequencies."""
         if term not in self._postings:
-            if self._vocabulary is None:
-                self._vocabulary = self._store.vocabulary()
-            if term not in self._vocabulary:
-                return _NO_POSTINGS
             pids, tfs = self._store.postings(term)
             rows = np.searchsorted(self._pids, pids)
             keep = (rows < len(self._pids)) & (self._pids[np.minimum(rows, len(self._pids) - 1)] == pids)
@@ -129,6 +132,7 @@ class LexicalScorer:
         scores = np.zeros(n, dtype=np.float32)
         mass = 0.0
         max_idf = math.log((n + 0.5) / 0.5) if n else 1.0
+        self._prefetch(sets)
         for members in sets:
             parts = [self._term(t) for t in members]
             rows = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
@@ -153,8 +157,10 @@ class LexicalScorer:
         words = list(dict.fromkeys(terms(query)))
         if not words or not len(self._pids):
             return {}
+        bridged = _bridged_sets(words, bridge)
+        self._prefetch([words] + bridged)  # one store query for both rankings
         own, own_mass = self.bm25([[w] for w in words])
-        other, other_mass = self.bm25(_bridged_sets(words, bridge))
+        other, other_mass = self.bm25(bridged)
         mine = self._groups == query_group
         combined = np.where(mine, own / own_mass, other / other_mass)
         rows = np.flatnonzero(combined > 0)
@@ -176,6 +182,7 @@ class LexicalScorer:
         held = set(terms(text))
         max_idf = math.log((n + 0.5) / 0.5)
         mass = matched = 0.0
+        self._prefetch(sets)
         for members in sets:
             rows = [self._term(t)[0] for t in members]
             df = len(np.unique(np.concatenate(rows))) if rows else 0

@@ -7,16 +7,23 @@ from index.lexical import terms
 from .fakes import HashEncoder
 
 
-def test_the_vocabulary_follows_adds_and_removes_and_writes_nothing(tmp_path):
+def test_known_terms_follow_adds_and_removes_and_reading_them_writes_nothing(tmp_path):
     with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
         first = kb.add_text("Retention dashboards for community managers.\n\n"
                             "Each week the team reads retention dashboards and plans events.").article.id
         kb.add_text("社群运营的复盘方法。\n\n每次活动之后都要复盘,看看哪些环节留住了用户。")
         store = kb._store
         generation = store.generation
-        vocabulary = store.vocabulary()
-        assert set(terms("Retention dashboards")) | {"复盘"} <= vocabulary
-        assert store.generation == generation  # reading it is not a change
+        asked = [*terms("Retention dashboards"), "复盘", "kubernet", "复盘"]
+        assert store.known_terms(asked) == {*terms("Retention dashboards"), "复盘"}
+        assert store.known_terms([]) == set()
+        assert store.generation == generation  # reading them is not a change
         kb.remove(first)
-        after = kb._store.vocabulary()
-        assert not set(terms("Retention dashboards")) & after and "复盘" in after
+        assert kb._store.known_terms(asked) == {"复盘"}
+
+
+def test_known_terms_takes_more_terms_than_sqlite_binds_at_once(tmp_path):
+    with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
+        kb.add_text("社群运营的复盘方法。\n\n每次活动之后都要复盘,看看哪些环节留住了用户。")
+        many = [f"absent{i}" for i in range(40_000)] + ["复盘"]
+        assert kb._store.known_terms(many) == {"复盘"}
