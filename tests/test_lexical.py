@@ -1,5 +1,7 @@
 import numpy as np
+import pytest
 
+from index import lexical
 from index.lexical import LexicalScorer, terms
 
 
@@ -27,8 +29,11 @@ class FakeStore:
     def known_terms(self, terms):
         return {t for t in terms if any(t in words for _, words in self.docs.values())}
 
+    def vocabulary(self):
+        return frozenset(w for _, words in self.docs.values() for w in words)
+
     def postings(self, term):
-        assert self.known_terms([term]), f"looked up {term!r}, which no passage holds"
+        assert term in FakeStore.vocabulary(self), f"looked up {term!r}, which no passage holds"
         rows = [(p, words.count(term)) for p, (_, words) in sorted(self.docs.items()) if term in words]
         return np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=np.float32)
 
@@ -81,3 +86,20 @@ def test_coverage_ignores_how_often_a_word_occurs():
     once = scorer.coverage("operators", "en", FakeBridge(), "operators", "en")
     often = scorer.coverage("operators", "en", FakeBridge(), "operators operators operators", "en")
     assert once == often == 1.0
+
+
+@pytest.mark.parametrize("limit, used, unused", [(10, "vocabulary", "known_terms"), (2, "known_terms", "vocabulary")])
+def test_absent_terms_are_skipped_by_vocabulary_on_small_bases_and_by_asking_on_large_ones(
+        monkeypatch, limit, used, unused):
+    store, calls = FakeStore(), []
+    for name in (used, unused):
+        real = getattr(store, name)
+        monkeypatch.setattr(store, name, lambda *a, _real=real, _name=name: calls.append(_name) or _real(*a))
+    monkeypatch.setattr(lexical, "VOCABULARY_MAX_PASSAGES", limit)  # the fake base has 3 passages
+    scorer = LexicalScorer(store)
+    # "kubernet" and "dashboard" are in no passage: the fake store fails any postings lookup of them.
+    scores = scorer.score("kubernetes operations dashboard salary", "en", FakeBridge())
+    scorer.score("operations growth kubernetes", "en", FakeBridge())
+    assert set(scores) == {1, 2, 3} and used in calls and unused not in calls
+    if used == "vocabulary":
+        assert calls.count("vocabulary") == 1  # once per generation

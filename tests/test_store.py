@@ -7,7 +7,7 @@ from index.lexical import terms
 from .fakes import HashEncoder
 
 
-def test_known_terms_follow_adds_and_removes_and_reading_them_writes_nothing(tmp_path):
+def test_known_terms_and_vocabulary_follow_adds_and_removes_and_reading_them_writes_nothing(tmp_path):
     with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
         first = kb.add_text("Retention dashboards for community managers.\n\n"
                             "Each week the team reads retention dashboards and plans events.").article.id
@@ -16,10 +16,12 @@ def test_known_terms_follow_adds_and_removes_and_reading_them_writes_nothing(tmp
         generation = store.generation
         asked = [*terms("Retention dashboards"), "复盘", "kubernet", "复盘"]
         assert store.known_terms(asked) == {*terms("Retention dashboards"), "复盘"}
+        assert {*terms("Retention dashboards"), "复盘"} <= store.vocabulary() and "kubernet" not in store.vocabulary()
         assert store.known_terms([]) == set()
         assert store.generation == generation  # reading them is not a change
         kb.remove(first)
         assert kb._store.known_terms(asked) == {"复盘"}
+        assert not set(terms("Retention dashboards")) & kb._store.vocabulary()
 
 
 def test_known_terms_takes_more_terms_than_sqlite_binds_at_once(tmp_path):
