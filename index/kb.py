@@ -1,6 +1,7 @@
 """The knowledge base: a facade over the store (SQLite), the vectors (FAISS) and an encoder."""
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import threading
@@ -57,6 +58,25 @@ def query_language(query: str) -> str:
     return ingest.detect_language(query, latin=QUERY_LATIN_LANG)
 
 
+def reads(method):
+    """A read of the base: follow a rebuild another process finished, first; and if one is
+    swapped in while the method reads, its old store file is deleted under the open
+    connection (SQLite may then fail with "disk I/O error"), so follow it and read again."""
+
+    @functools.wraps(method)
+    def reading(self, *args, **kwargs):
+        self._follow_rebuild()
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError:
+            if not self._store.replaced():
+                raise
+        self._follow_rebuild()
+        return method(self, *args, **kwargs)
+
+    return reading
+
+
 def _split(article: Article, encoder: Encoder) -> list[ingest.Passage]:
     """``article``'s passages, sized in ``encoder``'s tokens."""
     return ingest.split(article, max_tokens=encoder.max_tokens, count_tokens=encoder.count_tokens)
@@ -101,7 +121,7 @@ class KnowledgeBase:
     def _follow_rebuild(self) -> None:
         """Reopen the store if another process rebuilt the base and swapped it in."""
         with self._lock:  # other threads must not use the store while it is replaced
-            if self._store.get_meta("superseded"):
+            if self._store.replaced() or self._store.get_meta("superseded"):
                 self._store.close()
                 recover(self.path)
                 store = Store(self.path / STORE_FILE)
@@ -381,31 +401,31 @@ class KnowledgeBase:
         return rebuild(self, model, progress=progress)
 
     # --- reading --------------------------------------------------------------------------
+    @reads
     def articles(self) -> list[ArticleInfo]:
         """Every article, oldest first."""
-        self._follow_rebuild()
         with self._lock:
             return self._store.articles()
 
+    @reads
     def article_text(self, article_id: str) -> str:
         """The cleaned text of an article (passage offsets point into it)."""
-        self._follow_rebuild()
         with self._lock:
             found = self._store.article(article_id)
         if found is None:
             raise NotFound(f"no article with id {article_id!r} in {self.path}")
         return found[1]
 
+    @reads
     def passages(self, article_id: str | None = None) -> list[ingest.Passage]:
         """All passages in reading order, or those of one article."""
-        self._follow_rebuild()
         with self._lock:
             rows = self._store.passages()
         return [r.passage for r in rows if article_id is None or r.passage.article_id == article_id]
 
+    @reads
     def check(self) -> list[str]:
         """Problems found in the base (empty when the store and the indexes agree)."""
-        self._follow_rebuild()
         with self._lock:
             problems = self._store.check(self.encoder.dim)
             problems += self._dense.verify()
@@ -422,6 +442,7 @@ class KnowledgeBase:
         return found[0]
 
     # --- searching ------------------------------------------------------------------------
+    @reads
     def search(self, query: str, k: int = 5, *, langs: Iterable[str] | None = None,
                sites: Iterable[str] | None = None) -> list[Hit]:
         """The ``k`` passages most relevant to ``query`` (any language), best first.
@@ -440,7 +461,6 @@ class KnowledgeBase:
         query = query.strip()
         if not query or k <= 0:
             return []
-        self._follow_rebuild()
         with self._lock:
             vectors = self._dense.current()
             allowed = self._allowed(langs, sites)
@@ -468,6 +488,7 @@ class KnowledgeBase:
             self._last_query = (key, self.encoder.encode_queries([query])[0])
         return self._last_query[1]
 
+    @reads
     def coverage(self, query: str, hit: Hit) -> float:
         """The share (0-1) of ``query``'s idf mass that ``hit``'s passage holds: its words for a
         passage in the query's language, their dictionary translations for one in the other
@@ -482,6 +503,7 @@ class KnowledgeBase:
         ids = None if sites is None else [a.id for a in self.articles() if a.site in set(sites)]
         return self._store.pids_where(None if langs is None else list(langs), ids)
 
+    @reads
     def ask(self, question: str, k: int = 5, *, langs: Iterable[str] | None = None,
             sites: Iterable[str] | None = None) -> Answer:
         """An extractive answer to ``question`` with numbered citations (see :class:`Answer`),

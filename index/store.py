@@ -7,6 +7,7 @@ kept here and can always be rebuilt from them without re-embedding.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -121,6 +122,8 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise CorruptIndex(f"{path} is not a readable knowledge base store ({exc}); "
                                "move it away and re-add the articles") from exc
+        opened = os.stat(path)
+        self._identity = (opened.st_dev, opened.st_ino)
         version = self.get_meta("schema_version")
         if version is None:
             self.set_meta("schema_version", str(SCHEMA_VERSION))
@@ -129,6 +132,15 @@ class Store:
 
     def close(self) -> None:
         self._db.close()
+
+    def replaced(self) -> bool:
+        """True when the file this store opened is no longer at its path: a rebuild in another
+        process swapped a new base in (a stat, no SQL: the old file may be deleted already)."""
+        try:
+            found = os.stat(self.path)
+        except FileNotFoundError:
+            return True
+        return (found.st_dev, found.st_ino) != self._identity
 
     # --- meta -----------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -223,6 +224,59 @@ def test_a_reader_follows_a_rebuild_done_by_another_process(tmp_path):
     assert len(reader.articles()) == 2
     assert any(h.lang == "zh-Hans" for h in reader.search("小丽 运营", 3))
     reader.close()
+
+
+@pytest.mark.parametrize("read", ["articles", "passages", "search", "ask"])
+def test_a_read_the_swap_of_a_rebuild_breaks_is_read_again_from_the_new_base(tmp_path, read):
+    # Another process swaps a rebuilt base in while this one reads: the old store file is
+    # deleted under its connection and SQLite can fail ("disk I/O error", seen once in about
+    # 400 rebuilds of tests/test_lock.py). The read must follow the swap and be made again.
+    path = tmp_path / "kb"
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        kb.add_text("Community operations keep members active every single week.")
+    reader = KnowledgeBase.open(path, model=HashEncoder())
+    reader.articles()
+    old_store, failed = reader._store, []
+
+    real_get_meta = old_store.get_meta
+
+    def swap_then_fail(*args, **kwargs):
+        if args == ("superseded",) and not failed:  # the check before the read: no swap yet
+            return real_get_meta(*args)
+        with KnowledgeBase.open(path, model=HashEncoder()) as writer:
+            writer.add_text("Data operators read the funnel before they change anything.")
+            writer.rebuild()
+        failed.append(True)
+        raise sqlite3.OperationalError("disk I/O error")
+
+    for name in ("articles", "passages", "passage_table", "get_meta"):
+        setattr(old_store, name, swap_then_fail)  # the reader's next use of the old store
+    result = getattr(reader, read)("funnel operators") if read in ("search", "ask") else getattr(reader, read)()
+    assert failed == [True] and reader._store is not old_store
+    if read == "articles":
+        assert len(result) == 2
+    elif read == "passages":
+        assert len({p.article_id for p in result}) == 2
+    elif read == "search":
+        assert len({h.article_id for h in reader.search("operators", 5)}) == 2 and result
+    else:
+        assert result.citations and result.text
+    reader.close()
+
+
+def test_a_store_error_without_a_swap_is_not_retried(tmp_path):
+    with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
+        kb.add_text("Community operations keep members active every single week.")
+        calls = []
+
+        def fail():
+            calls.append(True)
+            raise sqlite3.OperationalError("disk I/O error")
+
+        kb._store.articles = fail
+        with pytest.raises(sqlite3.OperationalError):
+            kb.articles()
+        assert calls == [True]
 
 
 @pytest.mark.parametrize("state", ["unfinished rebuild", "swapped out", "swapped in", "old left"])
