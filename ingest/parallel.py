@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
+import types
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager, nullcontext
 from functools import partial
 from typing import Callable, Iterable, Iterator
 
@@ -45,6 +48,25 @@ def _load(source: str, allow_private: bool) -> Article:
         raise IngestError(source, f"unexpected error while loading: {exc!r}") from exc
 
 
+@contextmanager
+def _main_hidden():
+    """While workers start, make ``__main__`` an empty module. "spawn" runs the parent's
+    ``__main__`` script again in each worker (so that what it defines can be unpickled there);
+    our workers need only this module, and a script that calls :func:`load_many` at top level
+    without an ``if __name__ == "__main__"`` guard (or Streamlit's app script, run as
+    ``__main__``) must not run again in every worker: it would open the base again, or fail
+    with "an attempt has been made to start a new process before ... bootstrapping"."""
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is None:
+            sys.modules.pop("__main__", None)
+        else:
+            sys.modules["__main__"] = main
+
+
 def _result(source: str, get: Callable[[], Article]) -> tuple[str, Article | IngestError]:
     """``(source, get())``, or ``(source, the IngestError it raised)``."""
     try:
@@ -76,7 +98,9 @@ def load_many(sources: Iterable[str], *, workers: int | None = None,
         queue = iter(sources)
         try:
             for source in queue:
-                pending.append((source, pool.submit(_load, source, allow_private)))
+                # A submit starts a worker while fewer than ``workers`` run: all start here.
+                with _main_hidden() if len(pending) < workers else nullcontext():
+                    pending.append((source, pool.submit(_load, source, allow_private)))
                 if len(pending) >= workers * AHEAD_PER_WORKER:
                     break
             while pending:

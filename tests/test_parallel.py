@@ -1,10 +1,15 @@
 """Loading many sources in worker processes (ingest/parallel.py): order, errors, early stop."""
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from ingest import EmptyArticle, IngestError, UnsupportedSource, parallel
 from ingest.article import Article
+
+from .conftest import ROOT
 
 
 #: One short bilingual article per number; the Chinese sentence comes first, so the test can read the number back.
@@ -41,3 +46,23 @@ def test_small_batches_are_cleaned_in_this_process(monkeypatch, article_files):
     monkeypatch.setattr(parallel, "ProcessPoolExecutor", None)  # a pool would fail here
     results = list(parallel.load_many(article_files(3, ARTICLE), workers=4))
     assert len(results) == 3 and all(isinstance(a, Article) for _, a in results)
+
+
+def test_workers_do_not_run_the_callers_script_again(tmp_path, article_files):
+    # A script with no `if __name__ == "__main__"` guard, as users write them (and as Streamlit
+    # runs app.py as __main__). "spawn" would run it again in every worker.
+    sources = article_files(4, ARTICLE)
+    runs = tmp_path / "runs.txt"
+    script = tmp_path / "script.py"
+    script.write_text(
+        "import sys\n"
+        f"open({str(runs)!r}, 'a').write('run\\n')\n"
+        "from ingest import parallel\n"
+        "parallel.MIN_SOURCES_FOR_WORKERS = 2\n"
+        f"results = list(parallel.load_many({sources!r}, workers=2))\n"
+        "print(sum(type(a).__name__ == 'Article' for _, a in results))\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
+                          cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["4"]
+    assert runs.read_text().splitlines() == ["run"]  # the script ran once, in the parent only
