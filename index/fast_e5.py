@@ -538,6 +538,7 @@ class FastE5:
             for batch in batches:
                 out[batch] = self._run_batch([sequences[i] for i in batch])
             return out
+        batches.reverse()  # longest first, so that no thread is left alone with a long one at the end
         with ThreadPoolExecutor(workers, thread_name_prefix="fast-e5") as pool:
             results = pool.map(lambda batch: self._run_batch([sequences[i] for i in batch]), batches)
             for batch, result in zip(batches, results):
