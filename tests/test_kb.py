@@ -229,8 +229,8 @@ def test_a_reader_follows_a_rebuild_done_by_another_process(tmp_path):
 @pytest.mark.parametrize("read", ["articles", "passages", "search", "ask"])
 def test_a_read_the_swap_of_a_rebuild_breaks_is_read_again_from_the_new_base(tmp_path, read):
     # Another process swaps a rebuilt base in while this one reads: the old store file is
-    # deleted under its connection and SQLite can fail ("disk I/O error", seen once in about
-    # 400 rebuilds of tests/test_lock.py). The read must follow the swap and be made again.
+    # deleted under its connection and SQLite can fail ("disk I/O error", seen in 1 of 2 full
+    # test runs, in tests/test_lock.py). The read must follow the swap and be made again.
     path = tmp_path / "kb"
     with KnowledgeBase.open(path, model=HashEncoder()) as kb:
         kb.add_text("Community operations keep members active every single week.")
