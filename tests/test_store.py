@@ -1,6 +1,8 @@
 """The SQLite store (index/store.py): what the lexicon reports as it changes."""
 from __future__ import annotations
 
+import sqlite3
+
 from index import KnowledgeBase
 from index.lexical import terms
 
@@ -27,5 +29,6 @@ def test_known_terms_and_vocabulary_follow_adds_and_removes_and_reading_them_wri
 def test_known_terms_takes_more_terms_than_sqlite_binds_at_once(tmp_path):
     with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
         kb.add_text("社群运营的复盘方法。\n\n每次活动之后都要复盘,看看哪些环节留住了用户。")
-        many = [f"absent{i}" for i in range(40_000)] + ["复盘"]
+        limit = kb._store._db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        many = [f"absent{i}" for i in range(limit)] + ["复盘"]  # one more than a statement may bind
         assert kb._store.known_terms(many) == {"复盘"}
