@@ -261,7 +261,7 @@ class Stages:
 
         if search:  # kb.search looks these up at call time
             self.targets = {"detect_language": (ingest, "detect_language"),
-                            "lexical score": (lexical.LexicalScorer, "score"),
+                            "lexical rank (helper thread)": (lexical.LexicalScorer, "rank"),
                             "faiss search": (vectors.VectorIndex, "search"),
                             "store passages": (store.Store, "passages")}
         else:       # kb.add_article and ingest.split look these up at call time

@@ -136,6 +136,73 @@ def test_search_scores_are_ordered_and_hits_are_exact_spans(fake_kb):
     assert fake_kb.search("   ", 5) == [] and fake_kb.search("x", 0) == []
 
 
+def test_the_lexical_ranking_runs_while_the_encoder_works(tmp_path):
+    """Each side waits (up to 5 s) for the other to have started: run one after the other,
+    the first to run waits in vain."""
+    import threading
+
+    encoding, ranking = threading.Event(), threading.Event()
+
+    class Waiting(HashEncoder):
+        def encode_queries(self, texts):
+            encoding.set()
+            self.met = ranking.wait(5)
+            return super().encode_queries(texts)
+
+    with KnowledgeBase.open(tmp_path / "kb", model=Waiting()) as kb:
+        kb.add_text(EN, title="Community")
+        rank = kb._lexical.rank
+
+        def waiting_rank(*args):
+            met.append(encoding.wait(5))
+            ranking.set()
+            return rank(*args)
+
+        met: list[bool] = []
+        kb._lexical.rank = waiting_rank
+        hits = kb.search("weekly event members", 3)
+        assert met == [True] and kb.encoder.met and hits and "weekly event" in hits[0].text
+
+
+def test_a_failing_encoder_fails_the_search_once_the_lexical_ranking_is_done(fake_kb):
+    """The ranking thread reads the store: the search must not return (and let go of the
+    base's lock) while it still does."""
+    import time
+
+    fake_kb.add_text(EN, title="Community")
+    working, rank = fake_kb.encoder.encode_queries, fake_kb._lexical.rank
+    finished: list[bool] = []
+
+    def broken(texts):
+        raise RuntimeError("model crashed")
+
+    def slow_rank(*args):
+        time.sleep(0.3)
+        try:
+            return rank(*args)
+        finally:
+            finished.append(True)
+
+    fake_kb.encoder.encode_queries, fake_kb._lexical.rank = broken, slow_rank
+    with pytest.raises(RuntimeError, match="model crashed"):
+        fake_kb.search("weekly event", 3)
+    assert finished == [True]
+    fake_kb.encoder.encode_queries = working
+    assert fake_kb.search("weekly event", 3)[0].title == "Community"
+    assert fake_kb.add_text(ZH, title="社群").status == "added"
+
+
+def test_fusion_takes_the_best_lexical_candidates_and_looks_up_the_others():
+    from index.kb import _lookup, _top
+
+    scores = np.array([0.0, 0.5, 0.9, 0.5, 0.1, 0.0, 0.7], np.float32)
+    assert _top(scores, 3).tolist() == [2, 6, 1]      # partitioned: more scores than wanted
+    assert _top(scores, 10).tolist() == [2, 6, 1, 3, 4]  # sorted whole; zeros are no candidates
+    pids = np.array([3, 8, 20, 41], np.int64)
+    assert _lookup(pids, np.array([0.1, 0.2, 0.3, 0.4]), [41, 5, 3, 99, 20]) == [0.4, 0.0, 0.1, 0.0, 0.3]
+    assert _lookup(pids[:0], scores[:0], [1, 2]) == [0.0, 0.0]
+
+
 def test_vectors_in_faiss_match_the_store(fake_kb):
     for source in list(SEEDS.values())[:3]:
         fake_kb.add(source)
