@@ -184,7 +184,7 @@ class Ours:
             self.kb.close()
         shutil.rmtree(self.folder, ignore_errors=True)
         kb = KnowledgeBase.open(self.folder, model=self.encoder)
-        # add_many: what `ingest add` uses; embeds 128 passages per model call, across articles.
+        # add_many: what `ingest add` uses; embeds 64, 128, 256, then 512 passages per model call, across articles.
         failed = [o for o in kb.add_many(self.articles) if o.status == "failed"]
         assert not failed, failed[:3]
         kb.close()

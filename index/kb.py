@@ -41,11 +41,15 @@ CANDIDATES = 50
 LEXICAL_WEIGHT = 1.0
 
 
-#: Passages :meth:`KnowledgeBase.add_many` embeds in one encoder call, across articles. One
-#: call per article (about 12 passages) spent 62 s in FastE5 on 1,866 passages where one call
-#: for many spent 46 s (bench/txtai_compare.py): passages are sorted by length within a call,
-#: so more of them means less padding. 128 keeps outcomes coming every 2 s or so.
-EMBED_BATCH_PASSAGES = 128
+#: Passages :meth:`KnowledgeBase.add_many` embeds in one encoder call, across articles: the
+#: first call takes ``EMBED_BATCH_FIRST``, each next one twice as many, up to
+#: ``EMBED_BATCH_PASSAGES``. One call per article (about 12 passages) spent 62 s in FastE5 on
+#: 1,866 passages where calls of 128 spent 46 s (bench/txtai_compare.py): passages are sorted
+#: by length within a call, so more of them means less padding. Calls of 512 take 4% less
+#: than calls of 128 (12.5 s against 13.0 s on those passages, bench/txtai_compare.py's), but
+#: one is 4-8 s of work: starting small shows the first outcomes within a second or two.
+EMBED_BATCH_FIRST = 64
+EMBED_BATCH_PASSAGES = 512
 
 #: The language of a question in the Latin script. The knowledge base is for English and
 #: Chinese readers; asking langdetect costs about 5 ms a question (a third of a search on a
@@ -301,6 +305,7 @@ class KnowledgeBase:
                             workers=workers, allow_private=allow_private)
         batch: list = []  # Outcomes, and articles split and waiting to be embedded, in order
         waiting = 0       # passages in the batch
+        limit = EMBED_BATCH_FIRST  # passages that make a batch: this one doubles up to EMBED_BATCH_PASSAGES
         for source, stamp, stored in plan:
             if isinstance(stored, str):
                 batch.append(Outcome(source, "skipped", self._info(stored)))
@@ -314,8 +319,10 @@ class KnowledgeBase:
                     passages = _split(loaded, self.encoder)
                     batch.append((source, stamp, loaded, passages, signature))
                     waiting += len(passages)
-            if waiting == 0 or waiting >= EMBED_BATCH_PASSAGES:  # nothing to embed: report at once
+            if waiting == 0 or waiting >= limit:  # nothing to embed: report at once
                 yield from self._flush(batch)
+                if waiting:
+                    limit = min(2 * limit, EMBED_BATCH_PASSAGES)
                 batch, waiting = [], 0
         yield from self._flush(batch)
 

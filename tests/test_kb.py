@@ -495,6 +495,26 @@ def test_add_many_embeds_several_articles_in_one_encoder_call(tmp_path, article_
         assert {h.article_id for h in kb.search("event operations plan 3 weeks ahead", 6)} == {o.article.id for o in outcomes}
 
 
+def test_add_many_starts_with_a_small_encoder_call_and_doubles_it(tmp_path, article_files, monkeypatch):
+    import index.kb
+
+    class Counting(HashEncoder):
+        calls: list[int] = []
+
+        def encode_passages(self, texts):
+            self.calls.append(len(texts))
+            return self.encode_queries(texts)
+
+    monkeypatch.setattr(index.kb, "EMBED_BATCH_FIRST", 4)
+    monkeypatch.setattr(index.kb, "EMBED_BATCH_PASSAGES", 16)
+    encoder = Counting()
+    sources = article_files(60, ARTICLE, tmp_path / "in")  # one passage each
+    with KnowledgeBase.open(tmp_path / "kb", model=encoder) as kb:
+        assert [o.status for o in kb.add_many(sources, workers=1)] == ["added"] * 60
+        assert len(kb.passages()) == 60
+        assert encoder.calls == [4, 8, 16, 16, 16]
+
+
 def test_add_many_takes_articles_already_cleaned_alongside_files(fake_kb, tmp_path, article_files):
     import ingest
 
