@@ -403,13 +403,15 @@ class Store:
         return found
 
     def postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
-        """The pids of the passages holding ``term`` and how often each holds it."""
-        rows = self._db.execute("SELECT doc, count(*) FROM lexicon_postings WHERE term = ? GROUP BY doc",
-                                (term,)).fetchall()
-        if not rows:
+        """The pids of the passages holding ``term`` (ascending) and how often each holds it."""
+        # One string of every occurrence's pid, counted in numpy: 1.3 ms a term where a
+        # GROUP BY fetched as rows took 3.0-3.5 ms (60 query words, 225k postings, 80k passages).
+        joined = self._db.execute("SELECT group_concat(doc) FROM lexicon_postings WHERE term = ?",
+                                  (term,)).fetchone()[0]
+        if not joined:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        table = np.array(rows, dtype=np.int64)
-        return table[:, 0], table[:, 1].astype(np.float32)
+        pids, counts = np.unique(np.array(joined.split(","), dtype=np.int64), return_counts=True)
+        return pids, counts.astype(np.float32)
 
     def pids_where(self, langs: list[str] | None, article_ids: list[str] | None) -> np.ndarray:
         """pids of the passages in one of ``langs`` and one of ``article_ids`` (None: any)."""

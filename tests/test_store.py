@@ -32,3 +32,17 @@ def test_known_terms_takes_more_terms_than_sqlite_binds_at_once(tmp_path):
         limit = kb._store._db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
         many = [f"absent{i}" for i in range(limit)] + ["复盘"]  # one more than a statement may bind
         assert kb._store.known_terms(many) == {"复盘"}
+
+
+def test_postings_count_each_passages_occurrences_of_a_term(tmp_path):
+    with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
+        kb.add_text("Retention matters. Retention dashboards show retention by week.\n\n"
+                    "Campaigns need budgets and a calendar of events for the whole quarter.")
+        kb.add_text("Community managers read retention figures every Monday morning.")
+        rows = {r.passage.text: r.pid for r in kb._store.passages()}
+        texts = [t for t in rows if "etention" in t]
+        pids, counts = kb._store.postings(terms("retention")[0])
+        expected = sorted((rows[t], t.lower().count("retention")) for t in texts)
+        assert list(zip(pids.tolist(), counts.tolist())) == expected and 3 in counts
+        none = kb._store.postings("kubernet")
+        assert len(none[0]) == 0 and len(none[1]) == 0
