@@ -331,6 +331,28 @@ def test_a_read_the_swap_of_a_rebuild_breaks_is_read_again_from_the_new_base(tmp
     reader.close()
 
 
+def test_a_swap_between_the_stat_and_the_superseded_check_is_followed(tmp_path):
+    # The check a read makes first: the store's file is stat'ed (not replaced yet), then its
+    # "superseded" mark is read, and the swap lands in between (seen in tests/test_lock.py).
+    path = tmp_path / "kb"
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        kb.add_text("Community operations keep members active every single week.")
+    reader = KnowledgeBase.open(path, model=HashEncoder())
+    old_store, swapped = reader._store, []
+
+    def swap_then_fail(key):
+        with KnowledgeBase.open(path, model=HashEncoder()) as writer:
+            writer.add_text("Data operators read the funnel before they change anything.")
+            writer.rebuild()
+        swapped.append(key)
+        raise sqlite3.OperationalError("disk I/O error")
+
+    old_store.get_meta = swap_then_fail
+    assert len(reader.articles()) == 2
+    assert swapped == ["superseded"] and reader._store is not old_store
+    reader.close()
+
+
 def test_a_store_error_without_a_swap_is_not_retried(tmp_path):
     with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
         kb.add_text("Community operations keep members active every single week.")
