@@ -102,6 +102,29 @@ def passage_texts(count: int, seed: int = 0) -> tuple[list[str], list[str]]:
     return texts[:count], langs[:count]
 
 
+#: Passages per synthetic article: close to the real articles' (211 passages in 15 articles).
+SYNTHETIC_PASSAGES_PER_ARTICLE = 14
+
+
+def synthetic_articles(passages: int) -> list[ingest.Article]:
+    """Articles of :data:`SYNTHETIC_PASSAGES_PER_ARTICLE` recombined passages of one language
+    (:func:`passage_texts` past the corpus's own passages), cleaned as text, in a fixed
+    shuffled order: about ``passages`` passages once split, besides the real articles'."""
+    real = sum(len(ingest.split(a)) for a in _articles())  # passage_texts puts these first
+    texts, langs = passage_texts(real + passages)
+    by_lang: dict[str, list[str]] = {}
+    for text, lang in zip(texts[real:], langs[real:]):
+        by_lang.setdefault(lang, []).append(text)
+    articles = []
+    for lang, items in sorted(by_lang.items()):
+        for start in range(0, len(items), SYNTHETIC_PASSAGES_PER_ARTICLE):
+            body = "\n\n".join(items[start:start + SYNTHETIC_PASSAGES_PER_ARTICLE])
+            n = len(articles)
+            articles.append(ingest.parse(body, "text", source=f"synthetic:{n}", title=f"synthetic {lang} {n}"))
+    random.Random(0).shuffle(articles)
+    return articles
+
+
 def _run(sentences: list[str], length: int, rng: random.Random) -> list[str]:
     start = rng.randrange(max(1, len(sentences) - length + 1))
     return sentences[start:start + length]

@@ -56,7 +56,6 @@ import io
 import json
 import os
 import pstats
-import random
 import shutil
 import statistics
 import subprocess
@@ -72,6 +71,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import ingest  # noqa: E402
+import realdata  # noqa: E402
 from index import KnowledgeBase  # noqa: E402
 from index.centering import group  # noqa: E402
 from index.evaluate import load_questions  # noqa: E402
@@ -79,8 +79,6 @@ from index.evaluate import load_questions  # noqa: E402
 QUESTIONS = ROOT / "bench" / "eval" / "questions.jsonl"
 SOURCES = (ROOT / "corpus", ROOT / "bench" / "eval" / "distractors")
 QUERY, PASSAGE = "query: ", "passage: "
-#: Passages per synthetic article: close to the real articles' (211 passages in 15 articles).
-SYNTHETIC_PASSAGES_PER_ARTICLE = 14
 #: Results asked for per search: what the app shows, and enough for hit@5.
 K = 5
 #: txtai switches from an exact to an IVF index above this many vectors (txtai/ann/dense/faiss.py).
@@ -147,27 +145,6 @@ class Timed:
 
 def real_articles() -> list[ingest.Article]:
     return [ingest.load(p) for folder in SOURCES for p in sorted(folder.iterdir()) if p.is_file()]
-
-
-def synthetic_articles(passages: int) -> list[ingest.Article]:
-    """Articles of :data:`SYNTHETIC_PASSAGES_PER_ARTICLE` recombined passages of one language
-    (runs of real sentences of the corpus, see ``realdata.passage_texts``), cleaned as text."""
-    import realdata
-
-    real = sum(len(ingest.split(a)) for a in real_articles())  # passage_texts puts these first
-    texts, langs = realdata.passage_texts(real + passages)
-    texts, langs = texts[real:], langs[real:]
-    by_lang: dict[str, list[str]] = {}
-    for text, lang in zip(texts, langs):
-        by_lang.setdefault(lang, []).append(text)
-    articles = []
-    for lang, items in sorted(by_lang.items()):
-        for start in range(0, len(items), SYNTHETIC_PASSAGES_PER_ARTICLE):
-            body = "\n\n".join(items[start:start + SYNTHETIC_PASSAGES_PER_ARTICLE])
-            n = len(articles)
-            articles.append(ingest.parse(body, "text", source=f"synthetic:{n}", title=f"synthetic {lang} {n}"))
-    random.Random(0).shuffle(articles)
-    return articles
 
 
 # --- the systems ----------------------------------------------------------------------------
@@ -474,7 +451,7 @@ def _print_profile(title: str, profiler: cProfile.Profile, per: int, unit: str, 
     print(f"\nPROFILE {title} (ms per {unit}; own / cumulative; calls per {unit})")
     for own, cumulative, calls, where in sorted(rows, reverse=True)[:top]:
         print(f"  {own * 1000 / per:>9.2f} {cumulative * 1000 / per:>9.2f} {calls / per:>9.1f}  {where}")
-    print(f"  -- by cumulative time, index/ and ingest/ only --")
+    print("  -- by cumulative time, index/ and ingest/ only --")
     ours_rows = [r for r in rows if r[3].startswith(("index/", "ingest/"))]
     for own, cumulative, calls, where in sorted(ours_rows, key=lambda r: -r[1])[:top]:
         print(f"  {own * 1000 / per:>9.2f} {cumulative * 1000 / per:>9.2f} {calls / per:>9.1f}  {where}")
@@ -578,7 +555,7 @@ def main() -> int:
             rows += run_corpus("eval", articles, encoder, name, tmp, args.full_reps, args.index_reps,
                                args.search_reps, args.profile)
         if args.passages:
-            big = articles + synthetic_articles(args.passages)
+            big = articles + realdata.synthetic_articles(args.passages)
             name, encoder = encoders[0]
             rows += run_corpus(f"big-{args.passages}", big, encoder, name, tmp, args.big_full_reps, args.index_reps,
                                args.search_reps, args.profile)
