@@ -109,21 +109,33 @@ class PassageRow:
     source: str | None
 
 
+#: Opens of a store whose file another process swapped meanwhile, before keeping one.
+OPEN_ATTEMPTS = 3
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return found.st_dev, found.st_ino
+
+
 class Store:
     """SQLite file holding everything but the ANN index."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        try:
-            self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._db.executescript(_SCHEMA)
-        except sqlite3.DatabaseError as exc:
-            raise CorruptIndex(f"{path} is not a readable knowledge base store ({exc}); "
-                               "move it away and re-add the articles") from exc
-        opened = os.stat(path)
-        self._identity = (opened.st_dev, opened.st_ino)
+        for attempt in range(OPEN_ATTEMPTS):
+            # The file's identity, for replaced(), must be the one the connection opened: a
+            # rebuild in another process can swap a new file in between the open and the stat
+            # (a reader then kept failing with "disk I/O error", its stat saying nothing changed).
+            before = _identity(path)
+            self._connect(path)
+            self._identity = _identity(path)
+            if before is None or before == self._identity or attempt == OPEN_ATTEMPTS - 1:
+                break
+            self._db.close()
         version = self.get_meta("schema_version")
         if version is None:
             self.set_meta("schema_version", str(SCHEMA_VERSION))
@@ -133,14 +145,21 @@ class Store:
     def close(self) -> None:
         self._db.close()
 
+    def _connect(self, path: Path) -> None:
+        try:
+            self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise CorruptIndex(f"{path} is not a readable knowledge base store ({exc}); "
+                               "move it away and re-add the articles") from exc
+
     def replaced(self) -> bool:
         """True when the file this store opened is no longer at its path: a rebuild in another
         process swapped a new base in (a stat, no SQL: the old file may be deleted already)."""
-        try:
-            found = os.stat(self.path)
-        except FileNotFoundError:
-            return True
-        return (found.st_dev, found.st_ino) != self._identity
+        found = _identity(self.path)
+        return found is None or found != self._identity
 
     # --- meta -----------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:

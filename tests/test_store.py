@@ -46,3 +46,35 @@ def test_postings_count_each_passages_occurrences_of_a_term(tmp_path):
         assert list(zip(pids.tolist(), counts.tolist())) == expected and 3 in counts
         none = kb._store.postings("kubernet")
         assert len(none[0]) == 0 and len(none[1]) == 0
+
+
+def test_a_store_opened_while_its_file_is_swapped_knows_which_file_it_has(tmp_path, monkeypatch):
+    # A rebuild in another process swaps a new base in (kb -> kb.old, kb.rebuild -> kb) just
+    # after this process connects: the store must not take the new file's identity for the
+    # one it opened (its reads then failed with "disk I/O error" while replaced() said
+    # nothing had changed).
+    import index.store
+    from index.store import Store
+
+    live, fresh = tmp_path / "kb", tmp_path / "kb.rebuild"
+    for folder, which in ((live, "old"), (fresh, "new")):
+        folder.mkdir()
+        store = Store(folder / "store.sqlite")
+        store.set_meta("which", which)
+        store.close()
+    real_connect, swaps = sqlite3.connect, []
+
+    def connect_then_swap(*args, **kwargs):
+        db = real_connect(*args, **kwargs)
+        if not swaps:
+            swaps.append(True)
+            live.rename(tmp_path / "kb.old")
+            fresh.rename(live)
+        return db
+
+    monkeypatch.setattr(index.store.sqlite3, "connect", connect_then_swap)
+    store = Store(live / "store.sqlite")
+    monkeypatch.undo()
+    assert swaps and not store.replaced()
+    assert store.get_meta("which") == "new"  # the file at the path, as replaced() assumes
+    store.close()
