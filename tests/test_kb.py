@@ -363,11 +363,13 @@ def test_a_closed_base_refuses_every_use_even_after_another_handle_rebuilt(tmp_p
     with KnowledgeBase.open(path, model=HashEncoder()) as kb:
         kb.add_text("Community operations keep members active every single week.")
     closed = KnowledgeBase.open(path, model=HashEncoder())
+    running = set(threading.enumerate())
     closed.search("community", 3)  # starts the search helper thread
+    assert [t for t in set(threading.enumerate()) - running if t.name.startswith("kb-search")]
     store = closed._store
     closed.close()
     closed.close()  # twice: nothing happens
-    assert not [t for t in threading.enumerate() if t.name.startswith("kb-search")]
+    assert not [t for t in set(threading.enumerate()) - running if t.name.startswith("kb-search")]
     with KnowledgeBase.open(path, model=HashEncoder()) as writer:
         writer.add_text("Data operators read the funnel before they change anything.")
         writer.rebuild()  # a closed handle used to reopen the new store (and leave it open)
