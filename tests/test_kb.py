@@ -296,14 +296,26 @@ def test_a_reader_follows_a_rebuild_done_by_another_process(tmp_path):
     reader.close()
 
 
+def one_article_base(path: Path) -> Path:
+    """A base at ``path`` holding one short English article."""
+    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
+        kb.add_text("Community operations keep members active every single week.")
+    return path
+
+
+def rebuild_elsewhere(path: Path) -> None:
+    """Another handle adds a second article and rebuilds the base, swapping a new store in."""
+    with KnowledgeBase.open(path, model=HashEncoder()) as writer:
+        writer.add_text("Data operators read the funnel before they change anything.")
+        writer.rebuild()
+
+
 @pytest.mark.parametrize("read", ["articles", "passages", "search", "ask"])
 def test_a_read_the_swap_of_a_rebuild_breaks_is_read_again_from_the_new_base(tmp_path, read):
     # Another process swaps a rebuilt base in while this one reads: the old store file is
     # deleted under its connection and SQLite can fail ("disk I/O error", seen in 1 of 2 full
     # test runs, in tests/test_lock.py). The read must follow the swap and be made again.
-    path = tmp_path / "kb"
-    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
-        kb.add_text("Community operations keep members active every single week.")
+    path = one_article_base(tmp_path / "kb")
     reader = KnowledgeBase.open(path, model=HashEncoder())
     reader.articles()
     old_store, failed = reader._store, []
@@ -313,9 +325,7 @@ def test_a_read_the_swap_of_a_rebuild_breaks_is_read_again_from_the_new_base(tmp
     def swap_then_fail(*args, **kwargs):
         if args == ("superseded",) and not failed:  # the check before the read: no swap yet
             return real_get_meta(*args)
-        with KnowledgeBase.open(path, model=HashEncoder()) as writer:
-            writer.add_text("Data operators read the funnel before they change anything.")
-            writer.rebuild()
+        rebuild_elsewhere(path)
         failed.append(True)
         raise sqlite3.OperationalError("disk I/O error")
 
@@ -337,16 +347,12 @@ def test_a_read_the_swap_of_a_rebuild_breaks_is_read_again_from_the_new_base(tmp
 def test_a_swap_between_the_stat_and_the_superseded_check_is_followed(tmp_path):
     # The check a read makes first: the store's file is stat'ed (not replaced yet), then its
     # "superseded" mark is read, and the swap lands in between (seen in tests/test_lock.py).
-    path = tmp_path / "kb"
-    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
-        kb.add_text("Community operations keep members active every single week.")
+    path = one_article_base(tmp_path / "kb")
     reader = KnowledgeBase.open(path, model=HashEncoder())
     old_store, swapped = reader._store, []
 
     def swap_then_fail(key):
-        with KnowledgeBase.open(path, model=HashEncoder()) as writer:
-            writer.add_text("Data operators read the funnel before they change anything.")
-            writer.rebuild()
+        rebuild_elsewhere(path)
         swapped.append(key)
         raise sqlite3.OperationalError("disk I/O error")
 
@@ -356,12 +362,27 @@ def test_a_swap_between_the_stat_and_the_superseded_check_is_followed(tmp_path):
     reader.close()
 
 
+def test_an_io_error_in_the_superseded_check_without_a_swap_reopens_the_store(tmp_path):
+    # The file is unchanged but the connection fails (its WAL index lost: test_lock's rebuild
+    # stress test, 3 runs in 30 before this): the check reopens the store instead of failing.
+    path = one_article_base(tmp_path / "kb")
+    reader = KnowledgeBase.open(path, model=HashEncoder())
+    old_store, failed = reader._store, []
+
+    def fail(key):
+        failed.append(key)
+        raise sqlite3.OperationalError("disk I/O error")
+
+    old_store.get_meta = fail
+    assert len(reader.articles()) == 1
+    assert failed == ["superseded"] and reader._store is not old_store
+    reader.close()
+
+
 def test_a_closed_base_refuses_every_use_even_after_another_handle_rebuilt(tmp_path):
     import threading
 
-    path = tmp_path / "kb"
-    with KnowledgeBase.open(path, model=HashEncoder()) as kb:
-        kb.add_text("Community operations keep members active every single week.")
+    path = one_article_base(tmp_path / "kb")
     closed = KnowledgeBase.open(path, model=HashEncoder())
     running = set(threading.enumerate())
     closed.search("community", 3)  # starts the search helper thread
@@ -370,9 +391,7 @@ def test_a_closed_base_refuses_every_use_even_after_another_handle_rebuilt(tmp_p
     closed.close()
     closed.close()  # twice: nothing happens
     assert not [t for t in set(threading.enumerate()) - running if t.name.startswith("kb-search")]
-    with KnowledgeBase.open(path, model=HashEncoder()) as writer:
-        writer.add_text("Data operators read the funnel before they change anything.")
-        writer.rebuild()  # a closed handle used to reopen the new store (and leave it open)
+    rebuild_elsewhere(path)  # a closed handle used to reopen the new store (and leave it open)
     for use in (lambda: closed.search("funnel", 3), closed.articles, lambda: closed.add_text(ZH),
                 lambda: list(closed.add_many([str(tmp_path / "x.txt")])), closed.rebuild):
         with pytest.raises(KnowledgeBaseError, match="closed"):
