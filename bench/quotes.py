@@ -4,10 +4,13 @@
     python bench/quotes.py /tmp/evalkb
 
 For each answerable question of ``bench/eval/questions.jsonl`` that ``kb.ask`` answers, counts
-the answers with a quote holding one of the question's answer phrases (whitespace ignored),
-with ``index.answer.QUOTE_PAIRS`` off and on, and the mean quote length.
+the answers with a quote holding one of the question's answer phrases (whitespace ignored) and
+those with a quote ending with a question mark, with ``index.answer.QUOTE_PAIRS`` off and on
+and ``QUOTE_QUESTIONS`` on and off, and the mean quote length.
 Measured 2026-12-02 (FastE5): 76 of 79 answered either way; 41 answers quote an answer phrase
-with single sentences, 52 with pairs; quotes 124 against 168 characters.
+with single sentences, 52 with pairs; quotes 124 against 168 characters. 2026-12-03: 17 of the
+76 answers quoted a sentence ending with a question; with QUOTE_QUESTIONS off (the default) none
+does, and 54 quote an answer phrase (quotes 173 characters).
 """
 from __future__ import annotations
 
@@ -29,9 +32,9 @@ def _squeezed(text: str) -> str:
 def main(kb_dir: str) -> None:
     questions = [q for q in load_questions(ROOT / "bench" / "eval" / "questions.jsonl") if q.article]
     with KnowledgeBase.open(kb_dir) as kb:
-        for pairs in (False, True):
-            answer.QUOTE_PAIRS = pairs
-            found = holding = chars = quotes = 0
+        for pairs, questions_ok in ((False, True), (True, True), (True, False)):
+            answer.QUOTE_PAIRS, answer.QUOTE_QUESTIONS = pairs, questions_ok
+            found = holding = chars = quotes = asking = 0
             for q in questions:
                 reply = kb.ask(q.question)
                 if not reply.found:
@@ -40,8 +43,10 @@ def main(kb_dir: str) -> None:
                 chars += sum(len(x.text) for x in reply.quotes)
                 quotes += len(reply.quotes)
                 holding += any(_squeezed(p) in _squeezed(x.text) for x in reply.quotes for p in q.answers)
-            print(f"QUOTE_PAIRS={pairs}: answered {found}/{len(questions)}, a quote holds an answer phrase in "
-                  f"{holding}, mean quote {chars / max(quotes, 1):.0f} characters")
+                asking += any(re.search(r"[?？]\W*$", x.text) for x in reply.quotes)
+            print(f"QUOTE_PAIRS={pairs} QUOTE_QUESTIONS={questions_ok}: answered {found}/{len(questions)}, "
+                  f"a quote holds an answer phrase in {holding}, a quote ends with a question in {asking}, "
+                  f"mean quote {chars / max(quotes, 1):.0f} characters")
 
 
 if __name__ == "__main__":

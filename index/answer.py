@@ -2,6 +2,7 @@
 each followed by the number of the passage it comes from."""
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,6 +28,15 @@ CITE_MIN_SHARE = 0.85
 #: holding the question's answer phrase rose from 41 to 52; quotes grew from 124 to 168
 #: characters on average (bench/quotes.py).
 QUOTE_PAIRS = True
+#: A quote may not end with a question. Articles ask the reader's question before they answer
+#: it ("Do you know what operators fear the most?"), and that sentence is the closest to the
+#: question, so it was quoted as the answer (5 of 24 questions in a review of the app). A
+#: question followed by the sentence after it is still a quote. When every quote of a passage
+#: ends with a question, they stay candidates. On the evaluation set (bench/quotes.py): answers
+#: quoting an answer phrase 52 -> 54 of 76,
+#: answers with a quote ending with a question 17 -> 0.
+QUOTE_QUESTIONS = False
+_QUESTION_END = re.compile(r"[?？][\s\"”’」』)）]*$")
 #: Two sentences whose vectors are closer than this say the same thing; the second is dropped.
 REDUNDANT_COSINE = 0.92
 #: The base claims an answer when the best passage's confidence, its language-centred cosine
@@ -87,12 +97,19 @@ def _choose_sentences(kb: "KnowledgeBase", question: str, hits: list[Hit]) -> li
     chosen: list[int] = []
     for n in range(len(hits)):
         mine = [i for i, owner in enumerate(owners) if owner == n]
+        if not QUOTE_QUESTIONS:
+            mine = [i for i in mine if not _asks(candidates[i])] or mine
         best = max(mine, key=lambda i: scores[i])
         if all(float(vectors[best] @ vectors[c]) < REDUNDANT_COSINE for c in chosen):
             chosen.append(best)
         if len(chosen) == MAX_SENTENCES:
             break
     return [candidates[i] for i in chosen]
+
+
+def _asks(candidate: tuple[Hit, int, int]) -> bool:
+    hit, start, end = candidate
+    return bool(_QUESTION_END.search(hit.text[start:end]))
 
 
 def _compose(chosen: list[tuple[Hit, int, int]]) -> Answer:

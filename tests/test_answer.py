@@ -99,3 +99,28 @@ def test_a_two_part_answer_is_quoted_as_two_adjacent_sentences(tmp_path, monkeyp
         monkeypatch.setattr(answer, "QUOTE_PAIRS", False)
         single = " ".join(q.text for q in kb.ask(question).quotes)
         assert not ("two weeks" in single and "approves the budget" in single)  # one sentence: half the answer
+
+
+def test_a_quote_does_not_end_with_the_articles_own_question(seeds_kb, monkeypatch):
+    from index import answer
+
+    question = "What do operators fear the most?"  # the seed asks "Do you know what operators fear the most?"
+    quotes = seeds_kb.ask(question).quotes
+    assert quotes and not any(re.search(r"[?？]\W*$", q.text) for q in quotes)
+    monkeypatch.setattr(answer, "QUOTE_QUESTIONS", True)  # the rule off: the question is quoted
+    assert any(q.text.endswith("?") for q in seeds_kb.ask(question).quotes)
+
+
+def test_a_question_is_quoted_with_the_sentence_that_answers_it_or_alone_if_nothing_else(tmp_path, monkeypatch):
+    from index import KnowledgeBase, answer
+
+    from .fakes import HashEncoder
+
+    monkeypatch.setattr(answer, "FOUND_MIN_CONFIDENCE", -1.0)  # the fake encoder's scores are not calibrated
+    with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
+        kb.add_text("Fears\n\nDo you know what community operators fear? They fear the group going quiet.")
+        quoted = [q.text for q in kb.ask("what do community operators fear").quotes]
+        assert quoted == ["Do you know what community operators fear? They fear the group going quiet."]
+        kb.add_text("Questions only\n\nWhat is a retention cohort?")
+        quoted = [q.text for q in kb.ask("what is a retention cohort").quotes]
+        assert "What is a retention cohort?" in quoted
