@@ -10,7 +10,8 @@ from ingest import EmptyArticle, FetchError, IngestError, UnsupportedSource, dis
 from .encoders import BundledE5, Encoder, SentenceTransformerEncoder, encoder_for
 from .fast_e5 import FastE5
 from .highlight import highlight_spans, highlight_terms
-from .errors import Busy, CorruptIndex, EncoderError, EncoderMismatch, KnowledgeBaseError, NotFound
+from .errors import (Busy, CorruptIndex, EncoderError, EncoderMismatch, KnowledgeBaseError, NoKnowledgeBase,
+                     NotFound)
 from .kb import KnowledgeBase, default_path
 from .results import Added, Answer, Hit, Outcome, Quote
 from .store import ArticleInfo
@@ -18,4 +19,4 @@ from .store import ArticleInfo
 __all__ = ["KnowledgeBase", "discover", "highlight_spans", "highlight_terms", "Quote", "IngestError",
            "EmptyArticle", "FetchError", "UnsupportedSource", "default_path", "Hit", "Answer", "Added", "Outcome", "ArticleInfo", "Encoder", "BundledE5", "FastE5",
            "SentenceTransformerEncoder", "encoder_for", "KnowledgeBaseError", "EncoderMismatch", "EncoderError",
-           "NotFound", "CorruptIndex", "Busy"]
+           "NoKnowledgeBase", "NotFound", "CorruptIndex", "Busy"]

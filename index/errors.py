@@ -22,6 +22,17 @@ class EncoderError(KnowledgeBaseError):
     """An encoder could not be loaded (unknown model name, missing package, unreachable hub)."""
 
 
+class NoKnowledgeBase(KnowledgeBaseError):
+    """A knowledge base was opened for reading where there is none (a mistyped directory)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            f"no knowledge base in {path}: add articles first (`ingest add SOURCE --kb {path}`), or give "
+            f"the directory that holds one (--kb or $KB_DIR)."
+        )
+        self.path = path
+
+
 class NotFound(KnowledgeBaseError):
     """No article with the given id."""
 

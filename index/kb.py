@@ -21,7 +21,7 @@ from . import lexical
 from .bridge import bridge
 from .centering import group
 from .encoders import Encoder, encoder_for, encoder_from_id
-from .errors import Busy, EncoderMismatch, KnowledgeBaseError, NotFound
+from .errors import Busy, EncoderMismatch, KnowledgeBaseError, NoKnowledgeBase, NotFound
 from .lock import WriterLock, writes
 from .rebuild import recover
 from .results import Added, Answer, Hit, Outcome
@@ -216,11 +216,12 @@ class KnowledgeBase:
     # --- opening and closing --------------------------------------------------------------
     @classmethod
     def open(cls, path: str | os.PathLike | None = None, *, model: "str | Encoder | None" = None,
-             vector_store: str | None = None, milvus_uri: str | None = None) -> "KnowledgeBase":
+             vector_store: str | None = None, milvus_uri: str | None = None,
+             create: bool = True) -> "KnowledgeBase":
         """Open (or create) the knowledge base in ``path`` (default ``$KB_DIR`` or ``./kb``).
 
         Args:
-            path: the directory; created if missing.
+            path: the directory; created if missing (when ``create``).
             model: the encoder: ``None`` means the one the base was built with, or for a new
                 base ``$KB_MODEL`` or the bundled multilingual-e5-small (:class:`FastE5`). Any other string is a
                 sentence-transformers model name or folder; an :class:`Encoder` object is used as is.
@@ -231,14 +232,24 @@ class KnowledgeBase:
             milvus_uri: where Milvus is: ``http://host:19530`` for a server or cluster, or a
                 ``.db`` path for milvus-lite; ``None`` means the recorded one, else
                 ``$KB_MILVUS_URI``, else milvus-lite in ``path/milvus.db``.
+            create: False to refuse a directory that holds no knowledge base yet (a reader's
+                mistyped path) instead of creating an empty one there. Default True.
 
         Raises:
+            NoKnowledgeBase: ``create`` is False and ``path`` holds no knowledge base.
+            KnowledgeBaseError: the directory cannot be created (the message names it).
             EncoderMismatch: ``model`` differs from the encoder that built a non-empty base.
             VectorStoreError: an unknown ``vector_store``, or Milvus cannot be reached.
         """
         path = Path(path) if path is not None else default_path()
         recover(path)
-        path.mkdir(parents=True, exist_ok=True)
+        if not create and not (path / STORE_FILE).is_file():
+            raise NoKnowledgeBase(str(path))
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise KnowledgeBaseError(f"cannot create the knowledge base directory {path}: "
+                                     f"{exc.strerror or exc}") from exc
         store = Store(path / STORE_FILE)
         built_with = store.get_meta("encoder")
         asked = model or os.environ.get("KB_MODEL") or None

@@ -5,6 +5,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import re
 import textwrap
 from pathlib import Path
 
@@ -672,3 +673,26 @@ def test_added_passages_alone_are_replayed_without_listing_the_others(tmp_path, 
         assert new in {h.article_id for h in kb.search("quiet metric of community retention", 50)}
         assert kb.check() == []
     assert listed and listed[0][0] is None and len(listed[0][1]) > 0  # no id list, only the new passages
+
+
+def test_open_for_reading_refuses_a_directory_without_a_base(tmp_path):
+    from index import NoKnowledgeBase
+
+    with pytest.raises(NoKnowledgeBase, match=re.escape(str(tmp_path / "typo"))):
+        KnowledgeBase.open(tmp_path / "typo", model=HashEncoder(), create=False)
+    assert not (tmp_path / "typo").exists()  # nothing created
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    with pytest.raises(NoKnowledgeBase):
+        KnowledgeBase.open(docs, model=HashEncoder(), create=False)
+    assert list(docs.iterdir()) == []
+    with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
+        kb.add_text("A note on retention cohorts and weekly active users.")
+    with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder(), create=False) as kb:
+        assert len(kb.articles()) == 1
+
+
+def test_a_directory_that_cannot_be_created_is_named(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(KnowledgeBaseError, match="cannot create the knowledge base directory .*file/kb"):
+        KnowledgeBase.open(tmp_path / "file" / "kb", model=HashEncoder())
