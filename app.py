@@ -13,12 +13,12 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from index import IngestError, KnowledgeBase, KnowledgeBaseError, discover, highlight_spans
+from index import IngestError, KnowledgeBase, KnowledgeBaseError, NotFound, discover, highlight_spans
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 EXAMPLES = [
     "What do operators fear the most?",
-    "How can TO B operators grow in their company?",
+    "How do TO B operators grow?",
     "运营人员如何避免只做杂事?",
     "小丽的工资为什么一直涨不上去?",
     "運營應該優先解決什麼問題?",
@@ -28,33 +28,44 @@ UI = {
         "title": "Ops knowledge base", "caption": "{articles} articles, {passages} passages. Ask in English or "
         "Chinese; answers quote articles in any language.", "question": "Question", "ask": "Ask",
         "examples": "Try:", "filters": "Filters", "languages": "Languages", "sites": "Sites",
-        "sources": "Sources", "context": "Read in context", "no_answer": "No good answer",
+        "sources": "Sources", "nearest": "Nearest excerpts (not an answer)", "context": "Read in context",
+        "no_answer": "No good answer", "question_empty": "Type a question first.",
         "tab_ask": "Ask", "tab_library": "Library", "tab_overview": "Overview",
         "add_url": "Add an article by URL", "add_url_button": "Add URL", "upload": "Or upload files (.txt, .md, .html)",
-        "add_files": "Add files", "added": "Added: {title}", "unchanged": "Already in the knowledge base: {title}",
+        "add_files": "Add files", "no_files": "Choose one or more files first.",
+        "url_empty": "Type a web address first.",
+        "not_url": "“{url}” is not a web address: give one that starts with http:// or https://.",
+        "added": "Added: {title}", "unchanged": "Already in the knowledge base: {title}",
         "duplicate": "A copy of an article already here: {title}", "failed": "Could not add {error}",
-        "remove": "Remove", "removed": "Removed: {title}",
+        "remove": "Remove", "removed": "Removed: {title}", "already_removed": "Already removed: {title}",
         "remove_failed": "Could not remove {title}: {error}", "building": "Building the knowledge base from the "
         "sample corpus…", "building_step": "Added {n} of {total}: {name}", "by_language": "By language",
-        "by_site": "By site", "articles": "articles", "passages": "passages", "history": "Earlier questions",
+        "by_site": "By site", "articles": "articles", "passages": "passages", "passage": "passage",
+        "history": "Earlier questions",
         "empty": "The knowledge base is empty: add articles in the Library tab.",
     },
     "zh": {
         "title": "运营知识库", "caption": "共 {articles} 篇文章、{passages} 个段落。可以用中文或英文提问,"
         "答案会引用任何语言的文章。", "question": "问题", "ask": "提问", "examples": "试试:", "filters": "筛选",
-        "languages": "语言", "sites": "网站", "sources": "来源", "context": "查看上下文", "no_answer": "没有找到好的答案",
+        "languages": "语言", "sites": "网站", "sources": "来源", "nearest": "最接近的摘录(不是答案)", "context": "查看上下文",
+        "no_answer": "没有找到好的答案", "question_empty": "请先输入问题。",
         "tab_ask": "提问", "tab_library": "文章库", "tab_overview": "概览",
         "add_url": "通过网址添加文章", "add_url_button": "添加网址", "upload": "或上传文件(.txt、.md、.html)",
-        "add_files": "添加文件", "added": "已添加:{title}", "unchanged": "已在知识库中:{title}",
+        "add_files": "添加文件", "no_files": "请先选择文件。", "url_empty": "请先输入网址。",
+        "not_url": "“{url}”不是网址:请输入以 http:// 或 https:// 开头的网址。", "added": "已添加:{title}", "unchanged": "已在知识库中:{title}",
         "duplicate": "与已有文章重复:{title}", "failed": "无法添加 {error}", "remove": "删除",
-        "removed": "已删除:{title}", "remove_failed": "无法删除 {title}:{error}", "building": "正在用示例文章建立知识库……", "building_step": "已添加 {n}/{total}:{name}",
-        "by_language": "按语言", "by_site": "按网站", "articles": "文章", "passages": "段落", "history": "之前的问题",
+        "removed": "已删除:{title}", "already_removed": "已经删除:{title}", "remove_failed": "无法删除 {title}:{error}", "building": "正在用示例文章建立知识库……", "building_step": "已添加 {n}/{total}:{name}",
+        "by_language": "按语言", "by_site": "按网站", "articles": "文章", "passages": "段落", "passage": "段落",
+        "history": "之前的问题",
         "empty": "知识库是空的:请在“文章库”中添加文章。",
     },
 }
 LANGUAGE_NAMES = {"en": "English", "zh-Hans": "简体中文", "zh-Hant": "繁體中文"}
 # Characters that markdown, Streamlit's directives (:red[...]) and maths ($...$) give meaning
 # to. Every one is escaped in document text before it reaches st.markdown.
+#: The Library's URL box takes web addresses only: ``KnowledgeBase.add`` also reads files, and
+#: whoever reaches the app must not make it read the server's disk into answers.
+WEB_ADDRESS = re.compile(r"^https?://\S+$", re.IGNORECASE)
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$~:=&])")
 
 
@@ -68,6 +79,13 @@ def safe_link(source: str | None) -> str | None:
     if not source or not re.match(r"^https?://[^\s]+$", source, re.IGNORECASE):
         return None
     return source.replace("(", "%28").replace(")", "%29")
+
+
+def origin(source: str | None, site: str) -> str:
+    """Where an article came from, for a caption: the site of a URL, else the file's name."""
+    if site != "file" or not source:
+        return site
+    return source.removeprefix("upload:") if source.startswith("upload:") else Path(source).name
 
 
 def marked(text: str, question: str, cited: list[tuple[int, int]]) -> str:
@@ -87,11 +105,20 @@ def marked(text: str, question: str, cited: list[tuple[int, int]]) -> str:
                 position = e
         return "".join(out) + escape(text[position:end])
 
+    def background(start: int, end: int) -> str:
+        # A directive ends at a line break (it showed its brackets): mark each line on its own.
+        out, position = [], start
+        for line in re.finditer(r"[^\n]+", text[start:end]):
+            s, e = start + line.start(), start + line.end()
+            out += [escape(text[position:s]), f":blue-background[{highlighted(s, e)}]"]
+            position = e
+        return "".join(out) + escape(text[position:end])
+
     out, position = [], 0
     for start, end in sorted(cited):
         if start < position or not text[start:end].strip():
             continue
-        out += [highlighted(position, start), f":blue-background[{highlighted(start, end)}]"]
+        out += [highlighted(position, start), background(start, end)]
         position = end
     return "".join(out) + highlighted(position, len(text))
 
@@ -126,17 +153,29 @@ def ask_tab(kb: KnowledgeBase, articles: list) -> None:
         langs = st.multiselect(t("languages"), sorted({a.lang for a in articles}), key="filter_langs",
                                format_func=lambda code: LANGUAGE_NAMES.get(code, code))
         sites = st.multiselect(t("sites"), sorted({a.site for a in articles}), key="filter_sites")
-    question = st.text_input(t("question"), key="question")
-    st.button(t("ask"), key="ask", type="primary")
-    if question.strip():
-        show_answer(kb, question.strip(), langs or None, sites or None)
-        history = st.session_state.setdefault("history", [])
-        if question.strip() not in history:
-            history.insert(0, question.strip())
-    if st.session_state.get("history", [])[1:]:
+    question = st.text_input(t("question"), key="question").strip()
+    if st.button(t("ask"), key="ask", type="primary") and not question:
+        st.warning(t("question_empty"))
+    history = st.session_state.setdefault("history", [])
+    if question:
+        show_answer(kb, question, langs or None, sites or None)
+        if question in history:  # asked again: it moves to the front
+            history.remove(question)
+        history.insert(0, question)
+    earlier = [past for past in history if past != question][:HISTORY_SHOWN]
+    if earlier:
         with st.expander(t("history")):
-            for past in st.session_state["history"][1:10]:
-                st.text(past)
+            for n, past in enumerate(earlier):
+                st.button(past, key=f"history-{n}", on_click=set_question, args=(past,))
+
+
+def set_question(question: str) -> None:
+    """Ask an earlier question again (a callback: the question box is set before it is drawn)."""
+    st.session_state["question"] = question
+
+
+#: Earlier questions listed under the answer, most recent first.
+HISTORY_SHOWN = 9
 
 
 def show_answer(kb: KnowledgeBase, question: str, langs, sites) -> None:
@@ -146,14 +185,14 @@ def show_answer(kb: KnowledgeBase, question: str, langs, sites) -> None:
             st.markdown(escape(answer.text))
         else:
             st.info(answer.text, icon="ℹ️")
-    st.subheader(t("sources"))
+    st.subheader(t("sources") if answer.found else t("nearest"))
     for n, hit in enumerate(answer.citations, 1):
         cited = [(q.start - hit.start, q.end - hit.start) for q in answer.quotes if q.citation == n]
         with st.container(border=True, key=f"source-{n}"):
             link = safe_link(hit.source)
             title = escape(hit.title)
             st.markdown(f"**[{n}]** {f'[{title}]({link})' if link else title}")
-            st.caption(f"{escape(hit.site)} · {LANGUAGE_NAMES.get(hit.lang, hit.lang)}")
+            st.caption(f"{escape(origin(hit.source, hit.site))} · {LANGUAGE_NAMES.get(hit.lang, hit.lang)}")
             st.markdown(marked(hit.text, question, cited))
             with st.expander(t("context")):
                 full = kb.article_text(hit.article_id)
@@ -162,34 +201,62 @@ def show_answer(kb: KnowledgeBase, question: str, langs, sites) -> None:
 
 
 def library_tab(kb: KnowledgeBase, articles: list) -> None:
-    added = False
-    url = st.text_input(t("add_url"), key="add_url", placeholder="https://")
-    if st.button(t("add_url_button"), key="add_url_button") and url.strip():
-        with st.spinner(url):
-            added = report(lambda: kb.add(url.strip()))
+    for level, text in st.session_state.pop("flash", []):  # what the last add or remove did
+        getattr(st, level)(text)
+    url = st.text_input(t("add_url"), key="add_url", placeholder="https://").strip()
+    if st.button(t("add_url_button"), key="add_url_button"):
+        if not url:
+            st.warning(t("url_empty"))
+        elif not WEB_ADDRESS.match(url):
+            st.error(t("not_url", url=url))
+        else:
+            with st.spinner(url):
+                report(lambda: kb.add(url))
+            st.rerun()  # every tab's counts and lists include the new article
+    # A new key per round empties the uploader once its files are added (else every click
+    # added them all again).
+    round_ = st.session_state.get("upload_round", 0)
     files = st.file_uploader(t("upload"), type=["txt", "md", "markdown", "html", "htm"],
-                             accept_multiple_files=True, key="upload")
-    if st.button(t("add_files"), key="add_files") and files:
-        bar = st.progress(0.0)
-        for n, file in enumerate(files, 1):
-            added = report(lambda: kb.add_upload(file.name, file.getvalue())) or added
-            bar.progress(n / len(files), text=file.name)
-        save(kb)
-    for article in kb.articles() if added else articles:
+                             accept_multiple_files=True, key=f"upload-{round_}")
+    if st.button(t("add_files"), key="add_files"):
+        if not files:
+            st.warning(t("no_files"))
+        else:
+            bar = st.progress(0.0)
+            for n, file in enumerate(files, 1):
+                report(lambda: kb.add_upload(file.name, file.getvalue()))
+                bar.progress(n / len(files), text=file.name)
+            save(kb)
+            st.session_state["upload_round"] = round_ + 1
+            st.rerun()
+    for article in articles:
         with st.container(border=True, key=f"article-{article.id}"):
             left, right = st.columns([5, 1])
             left.markdown(f"**{escape(article.title)}**")
-            left.caption(f"{escape(article.site)} · {LANGUAGE_NAMES.get(article.lang, article.lang)} · "
-                         f"{article.passages} {t('passages')} · `{article.id}`")
-            if right.button(t("remove"), key=f"remove-{article.id}"):
-                try:
-                    kb.remove(article.id)
-                except KnowledgeBaseError as exc:  # Busy: another writer (a CLI rebuild) holds the base
-                    st.error(t("remove_failed", title=article.title, error=str(exc)))
-                    continue
-                save(kb)
-                st.session_state["flash"] = t("removed", title=article.title)
-                st.rerun()
+            count = t("passage") if article.passages == 1 else t("passages")
+            left.caption(f"{escape(origin(article.source, article.site))} · "
+                         f"{LANGUAGE_NAMES.get(article.lang, article.lang)} · {article.passages} {count} · `{article.id}`")
+            right.button(t("remove"), key=f"remove-{article.id}", on_click=remove, args=(kb, article.id, article.title))
+
+
+def remove(kb: KnowledgeBase, article_id: str, title: str) -> None:
+    """Remove one article (a callback: it runs even when another tab removed the article first
+    and the button is no longer drawn, and the list drawn next no longer has it)."""
+    try:
+        kb.remove(article_id)
+    except NotFound:
+        flash("warning", t("already_removed", title=title))
+        return
+    except KnowledgeBaseError as exc:  # Busy: another writer (a CLI rebuild) holds the base
+        flash("error", t("remove_failed", title=title, error=str(exc)))
+        return
+    save(kb)
+    flash("success", t("removed", title=title))
+
+
+def flash(level: str, text: str) -> None:
+    """A message for the Library tab's next run (``level``: success, warning or error)."""
+    st.session_state.setdefault("flash", []).append((level, text))
 
 
 def save(kb: KnowledgeBase) -> None:
@@ -201,15 +268,14 @@ def save(kb: KnowledgeBase) -> None:
         pass
 
 
-def report(add) -> bool:
-    """Run one add and say what happened, naming the input on failure; True if it stored something."""
+def report(add) -> None:
+    """Run one add and keep what happened for the next run, naming the input on failure."""
     try:
         result = add()
     except (IngestError, KnowledgeBaseError) as exc:
-        st.error(t("failed", error=str(exc)))
-        return False
-    st.success(t(result.status, title=result.article.title))
-    return result.status == "added"
+        flash("error", t("failed", error=str(exc)))
+        return
+    flash("success", t(result.status, title=result.article.title))
 
 
 def overview_tab(articles: list) -> None:
@@ -221,7 +287,11 @@ def overview_tab(articles: list) -> None:
     frame = pd.DataFrame(rows)
     for column, label in (("language", t("by_language")), ("site", t("by_site"))):
         st.subheader(label)
-        st.bar_chart(frame.groupby(column)[["articles", "passages"]].sum(), stack=False)
+        counts = frame.groupby(column)[["articles", "passages"]].sum()
+        # One chart per count: on one axis, 5 articles were invisible beside 300 passages.
+        for place, count in zip(st.columns(2), ("articles", "passages")):
+            place.caption(t(count))
+            place.bar_chart(counts[count], horizontal=True)
 
 
 def main() -> None:
@@ -237,8 +307,6 @@ def main() -> None:
         build_from_corpus(kb)
         st.session_state["built"] = True
         articles = kb.articles()
-    if "flash" in st.session_state:
-        st.success(st.session_state.pop("flash"))
     ask, library, overview = st.tabs([t("tab_ask"), t("tab_library"), t("tab_overview")])
     with ask:
         ask_tab(kb, articles)

@@ -110,7 +110,7 @@ def test_add_by_url_reports_success_and_failure(monkeypatch, seeds_kb_copy, site
 def test_upload_list_and_remove(monkeypatch, seeds_kb_copy):
     at = app(monkeypatch, seeds_kb_copy)
     text = "Webinar operations\n\n" + "A webinar needs a host, a rehearsal and a follow-up email with the recording. " * 5
-    at.file_uploader(key="upload").set_value([("webinar.txt", text.encode(), "text/plain"),
+    at.file_uploader(key="upload-0").set_value([("webinar.txt", text.encode(), "text/plain"),
                                               ("empty.txt", b"", "text/plain")])
     at.run()
     at.button(key="add_files").click().run()
@@ -132,7 +132,7 @@ def test_upload_list_and_remove(monkeypatch, seeds_kb_copy):
 def test_overview_chart(monkeypatch, seeds_kb_copy):
     at = app(monkeypatch, seeds_kb_copy)
     charts = at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
-    assert len(charts) == 2
+    assert len(charts) == 4  # articles and passages, by language and by site, each on its own axis
 
 
 def test_document_text_is_rendered_inert(monkeypatch, tmp_path):
@@ -163,9 +163,81 @@ def test_a_base_held_by_another_writer_is_reported_not_crashed_on(monkeypatch, s
         at.button(key=f"remove-{victim.id}").click().run()
         assert not at.exception
         assert at.error and "Could not remove" in at.error[0].value and str(seeds_kb_copy) in at.error[0].value
-        at.file_uploader(key="upload").set_value([("n.txt", ("Notes\n\n" + "A note on user interviews. " * 3).encode(), "text/plain")])
+        at.file_uploader(key="upload-0").set_value([("n.txt", ("Notes\n\n" + "A note on user interviews. " * 3).encode(), "text/plain")])
         at.run()
         at.button(key="add_files").click().run()
         assert not at.exception and at.error and "n.txt" not in [s.value for s in at.success]
     with KnowledgeBase.open(seeds_kb_copy) as kb:
         assert victim.id in {a.id for a in kb.articles()} and len(kb.articles()) == 5
+
+
+def test_the_url_box_takes_web_addresses_only(monkeypatch, seeds_kb_copy, tmp_path):
+    secret = tmp_path / "notes.txt"
+    secret.write_text("Server notes\n\nThe deployment token for the database is ZEBRA-42. " * 3, encoding="utf-8")
+    at = app(monkeypatch, seeds_kb_copy)
+    for typed in (str(secret), f"file://{secret}", "not a url"):
+        at.text_input(key="add_url").set_value(typed)
+        at.button(key="add_url_button").click().run()
+        assert not at.exception and not at.success
+        assert at.error and f"“{typed}” is not a web address" in at.error[0].value
+    at.text_input(key="add_url").set_value("  ")
+    at.button(key="add_url_button").click().run()
+    assert [w.value for w in at.warning] == ["Type a web address first."]
+    with KnowledgeBase.open(seeds_kb_copy) as kb:
+        assert len(kb.articles()) == 5
+
+
+def test_an_upload_is_added_once_and_every_count_follows(monkeypatch, seeds_kb_copy):
+    at = app(monkeypatch, seeds_kb_copy)
+    text = "Webinar operations\n\n" + "A webinar needs a host, a rehearsal and a follow-up email. " * 5
+    at.file_uploader(key="upload-0").set_value([("webinar.txt", text.encode(), "text/plain")])
+    at.run()
+    at.button(key="add_files").click().run()
+    assert [s.value for s in at.success] == ["Added: Webinar operations"]
+    assert "6 articles" in at.caption[0].value  # the Ask tab's count, drawn after the add
+    assert any(c.value.startswith(r"webinar\.txt · English") for c in at.caption)  # the file, not "file"
+    assert not at.file_uploader(key="upload-1").value  # emptied: a second click adds nothing again
+    at.button(key="add_files").click().run()
+    assert not at.success and [w.value for w in at.warning] == ["Choose one or more files first."]
+
+
+def test_history_lists_earlier_questions_and_asks_them_again(monkeypatch, seeds_kb_copy):
+    at = app(monkeypatch, seeds_kb_copy)
+    one, two, three = "Q one about operators", "Q two about sales", "Q three about growth"
+    for question in (one, two, three, one, two):
+        ask(at, question)
+    labels = [b.label for b in at.button if b.key and b.key.startswith("history-")]
+    assert labels == [one, three]  # most recent first, once each; the one on screen is not "earlier"
+    at.button(key="history-1").click().run()
+    assert at.text_input(key="question").value == three
+    assert source_headers(at)
+
+
+def test_empty_question_and_no_answer_are_said_plainly(monkeypatch, seeds_kb_copy):
+    at = app(monkeypatch, seeds_kb_copy)
+    at.button(key="ask").click().run()
+    assert [w.value for w in at.warning] == ["Type a question first."]
+    ask(at, "How do I configure Kubernetes pod autoscaling?")
+    assert at.subheader[0].value == "Nearest excerpts (not an answer)"
+
+
+def test_a_quote_across_paragraphs_is_marked_line_by_line(monkeypatch, tmp_path):
+    with KnowledgeBase.open(tmp_path / "kb") as kb:
+        kb.add_text("Community fears\n\nDo you know what community operators fear the most?\n\n"
+                    "They fear the group going quiet after the launch week.", title="Community fears")
+    at = ask(app(monkeypatch, tmp_path / "kb"), "What do community operators fear the most?")
+    marked = [m.value for m in at.markdown if ":blue-background[" in m.value]
+    assert marked
+    for value in marked:
+        for directive in re.finditer(r":blue-background\[((?:\\.|[^\]\\])*)\]", value):
+            assert "\n" not in directive.group(1), value  # a line break inside showed the brackets
+
+
+def test_removing_an_article_another_tab_removed_says_so(monkeypatch, seeds_kb_copy):
+    first, second = app(monkeypatch, seeds_kb_copy), app(monkeypatch, seeds_kb_copy)
+    with KnowledgeBase.open(seeds_kb_copy) as kb:
+        victim = kb.articles()[0]
+    first.button(key=f"remove-{victim.id}").click().run()
+    assert [s.value for s in first.success] == [f"Removed: {victim.title}"]
+    second.button(key=f"remove-{victim.id}").click().run()
+    assert not second.exception and [w.value for w in second.warning] == [f"Already removed: {victim.title}"]

@@ -141,7 +141,7 @@ def test_upload_then_find_and_payloads_stay_inert(app, tmp_path):
     page.get_by_role("tab", name="Library").click()
     upload = tmp_path / "event-checklist.txt"  # plain text keeps the payload as typed
     upload.write_text("Event checklist <b>bold</b>\n\n" + PAYLOAD, encoding="utf-8")
-    page.locator(".st-key-upload input[type=file]").set_input_files(str(upload))
+    page.locator(".st-key-upload-0 input[type=file]").set_input_files(str(upload))
     page.wait_for_timeout(1000)
     before = app.finished
     page.locator(".st-key-add_files button").click()
