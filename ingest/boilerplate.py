@@ -118,6 +118,8 @@ def _classify(text: str) -> Line:
         line.kind, line.opener = CHROME, True
     elif lex.PREV_NEXT.match(folded) or (notice and (notice.start() <= lex.NOTICE_AT_START or short)):
         line.kind, line.trigger = CHROME, True
+    elif lex.BYLINE_RUN.fullmatch(folded):
+        line.kind = CHROME  # a byline of many fields, however long
     elif short and (lex.META_LINE.match(folded) or lex.BYLINE.search(lex.fold_script(text))
                     or lex.BREADCRUMB.match(folded) or lex.INLINE_RELATED.match(folded)
                     or lex.is_menu(text) or lex.is_label(folded)):

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from . import chrome as lex
-from .boilerplate import PROSE_MIN_SIZE, article_lines, is_prose
+from .boilerplate import CHROME_LINE_MAX_LETTERS, PROSE_MIN_SIZE, article_lines, is_prose
 from .repair import PINYIN_ARTIFACT, has_mojibake, normalize, repair, repaired  # noqa: F401 (re-exported)
 
 #: Lines in the head scanned for a duplicated title or a summary that repeats the body.
@@ -85,13 +85,32 @@ def _cut_glued_notice(line: str) -> str:
     return line
 
 
+def _split_bylines(line: str) -> list[str]:
+    """A long line with a byline run inside (:data:`ingest.chrome.BYLINE_RUN`), as its pieces.
+
+    Some extractors join a page's blocks with spaces (trafilatura's fallback for a page with
+    little text: ``标题 作者:小王 | 2024-03-01 | 阅读 1234 正文…``); the byline is then
+    glued between the title and the body, where no line rule can see it. Cut at the run, the
+    title, the byline and the body are lines of their own, each a substring of the line, and
+    the byline goes as chrome. A short line is left whole: the byline rules see it already.
+    """
+    folded = lex.fold_same_length(line)
+    if folded is None or lex.letters(folded) <= CHROME_LINE_MAX_LETTERS:
+        return [line]
+    match = lex.BYLINE_RUN.search(folded)
+    if match is None or match.group(0) == folded:
+        return [line]
+    pieces = [line[: match.start()].rstrip(" |｜·•/"), line[match.start(): match.end()], line[match.end():].strip()]
+    return [piece for piece in pieces if piece]
+
+
 def _join(lines: list[str]) -> str:
     """Lines back to text: one blank line between paragraphs at most."""
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 def _clean_once(text: str) -> str:
-    lines = _drop_head_repeats(text.split("\n"))
+    lines = _drop_head_repeats([piece for line in text.split("\n") for piece in _split_bylines(line)])
     keep = article_lines(lines)
     kept = [line if k else "" for line, k in zip(lines, keep)]
     last = max((i for i, line in enumerate(kept) if line), default=None)

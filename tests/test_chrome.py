@@ -30,3 +30,19 @@ def test_menus_bylines_breadcrumbs():
     assert lex.BREADCRUMB.match(lex.fold("首页 > 科技 > 互联网")) and not lex.BREADCRUMB.match("iOS/Android/Web")
     assert lex.BYLINE.search("By Jane Doe") and not lex.BYLINE.search("By the numbers")
     assert lex.BYLINE.search(lex.fold_script("職場 | 撰文：梁詠詩 | 2023年10月12日"))
+
+
+@pytest.mark.parametrize("line, run", [
+    ("作者:小王 | 2024-03-01 | 阅读 1234", "作者:小王 | 2024-03-01 | 阅读 1234"),
+    ("發佈時間：2024-03-01 · 閱讀：5,678", "发布时间：2024-03-01 · 阅读：5,678"),           # traditional, folded
+    ("2024年07月15日 08:32 来源：城市晨报作者：记者张楠", "2024年07月15日 08:32 来源：城市晨报作者：记者张楠"),
+    ("标题作者:小王 | 2024-03-01 正文", "作者:小王 | 2024-03-01"),                    # glued to a title
+    ("作者：小王", None),                                                              # one field is no run
+    ("2024-03-01 2024-03-05", None),                                                   # dates alone
+    ("时间：2023年5月4日，地点：北京", None),                                          # punctuation ends it
+    ("作者:小王用户增长通常分为三个阶段", None),                                       # no end to the name
+    ("每天阅读 30 分钟 2024-03-01", None),                                             # a count inside a word
+])
+def test_byline_runs(line, run):
+    match = lex.BYLINE_RUN.search(lex.fold_same_length(line))
+    assert (match.group(0) if match else None) == run

@@ -81,6 +81,11 @@ def test_pinyin_rule_keeps_real_glosses():
     assert clean_text("這是經(jīng)驗和產(chǎn)品。") == "這是經驗和產品。"
 
 
+def test_pinyin_in_full_width_parentheses_goes_and_full_width_glosses_stay():
+    assert clean_text("經（jīng）過一段時間的積累，我們會發（fā）現很多指標並不重要。") == "經過一段時間的積累，我們會發現很多指標並不重要。"
+    assert clean_text("我們要創造價值（value），而不是成本（cost）。") == "我們要創造價值（value），而不是成本（cost）。"
+
+
 def test_whitespace_repairs():
     assert clean_text("Autohome , Maoyan and\u00a0Douyin .") == "Autohome, Maoyan and Douyin."
     assert clean_text("运营 工作 很重要") == "运营工作很重要"
@@ -201,6 +206,40 @@ def test_list_at_the_end_of_an_article_stays():
     assert clean_text(page) == page
 
 
+BODY_ZH = ("用户增长通常分为三个阶段:冷启动、快速增长和稳定留存。冷启动阶段的核心任务是找到最早的一百个种子用户,"
+           "让他们真正喜欢这个产品。")
+
+
+def test_a_byline_joined_between_title_and_body_goes():
+    # An extractor that joins a page's blocks with spaces: title, byline and body on one line.
+    page = "用户增长的三个阶段 作者:小王 | 2024-03-01 | 阅读 1234 " + BODY_ZH
+    assert clean_text(page) == "用户增长的三个阶段\n\n" + BODY_ZH
+
+
+def test_a_line_of_many_byline_fields_goes_however_long():
+    byline = ("作者：增长实验室运营研究组特约撰稿人林小满 | 来源：某某运营网用户增长与私域运营专栏编辑部 | "
+              "责任编辑：某某运营网内容中心资深编辑王小明 | 2024-03-01 10:22 | 阅读 12345")
+    page = "\n".join(["用户增长的三个阶段", byline] + PARAS_ZH)
+    assert clean_text(page) == "\n".join(["用户增长的三个阶段", ""] + PARAS_ZH)
+
+
+def test_prose_with_a_date_an_author_or_a_read_count_is_kept():
+    page = "\n".join(PARAS_ZH[:3] + [
+        "这本书的作者:张三,2020-05-01 出版,阅读 1000 次以上的读者大多给了好评,我们也推荐给新入行的同学。",
+        "我们在 2024-03-01 发布了新版本,阅读量 1234 次的文章占了三成,说明标题的改动确实有效。",
+        "标题很重要作者:小王用户增长通常分为三个阶段,冷启动阶段的核心任务是找到最早的一百个种子用户。"] + PARAS_ZH[3:])
+    assert clean_text(page) == page
+
+
+def test_the_review_page_loses_its_byline():
+    from ingest.load import load
+
+    article = load(Path(__file__).parent / "fixtures" / "byline" / "zh_short_page.html")
+    assert article.title == "用户增长的三个阶段"
+    assert article.text.startswith("用户增长通常分为三个阶段") and "作者" not in article.text and "阅读" not in article.text
+    assert "稳定留存阶段要把注意力从拉新转向促活" in article.text
+
+
 # --- mojibake ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text, flagged", [
@@ -224,7 +263,8 @@ def test_seed_004_question_marks_are_not_mojibake():
 _WORDS = st.sampled_from(["growth", "users", "the", "a", "operations", "Share", "Subscribe", "Related articles",
                           "运营", "用户", "社群", "推广", "廣告", "延伸閱讀", "相关推荐", "分享到", "版权所有", "©",
                           "2024", "...", "…", "[查看全文]", "<<:", ">>:", "经(jīng)", "&amp;", "\u00a0", "\ue1ea",
-                          "?", "，", "。", ",", ".", "!", " ", "|", "(", ")", "“", "”"])
+                          "?", "，", "。", ",", ".", "!", " ", "|", "(", ")", "“", "”",
+                          "作者:小王", "来源：某网", "2024-03-01", "阅读 1234", "經（jīng）"])
 _LINE = st.lists(_WORDS, max_size=30).map(" ".join)
 REALISTIC = st.lists(st.one_of(_LINE, st.sampled_from(PARAS_EN + PARAS_ZH), st.just("")), max_size=25).map("\n".join)
 ANY_TEXT = st.text(max_size=400)

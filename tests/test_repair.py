@@ -10,6 +10,9 @@ from ingest.repair import has_mojibake, repaired
     ("這是經(jīng)驗和產(chǎn)品。", "這是經驗和產品。"),
     ("創造價值(value)和成本(cost)", "創造價值(value)和成本(cost)"),      # real glosses stay
     ("拼音(pinyin)不是(shì)註音", "拼音(pinyin)不是註音"),              # only toned syllables go
+    ("經（jīng）過一段時間，長（zhǎng）期來看", "經過一段時間，長期來看"),     # full-width parentheses too
+    ("創造價值（value）和方案（a）與（KPI）", "創造價值（value）和方案（a）與（KPI）"),  # full-width glosses stay
+    ("經(jīng）過", "經(jīng）過"),                                        # mismatched widths are no annotation
     ("Tom &amp; Jerry&nbsp;said &#8220;hi&#8221;", "Tom & Jerry said “hi”"),
     ("&amp;amp;", "&"),                                                  # nested entities, to a fixed point
     ("the word “ operation ” is ( here )", "the word “operation” is (here)"),
