@@ -35,7 +35,7 @@ UI = {
         "add_files": "Add files", "no_files": "Choose one or more files first.",
         "url_empty": "Type a web address first.",
         "not_url": "“{url}” is not a web address: give one that starts with http:// or https://.",
-        "added": "Added: {title}", "unchanged": "Already in the knowledge base: {title}",
+        "added": "Added: {title}", "updated": "Updated: {title} (it replaces what the same file or page gave before)", "unchanged": "Already in the knowledge base: {title}",
         "duplicate": "A copy of an article already here: {title}", "failed": "Could not add {error}",
         "remove": "Remove", "removed": "Removed: {title}", "already_removed": "Already removed: {title}",
         "remove_failed": "Could not remove {title}: {error}", "building": "Building the knowledge base from the "
@@ -52,7 +52,7 @@ UI = {
         "tab_ask": "提问", "tab_library": "文章库", "tab_overview": "概览",
         "add_url": "通过网址添加文章", "add_url_button": "添加网址", "upload": "或上传文件(.txt、.md、.html)",
         "add_files": "添加文件", "no_files": "请先选择文件。", "url_empty": "请先输入网址。",
-        "not_url": "“{url}”不是网址:请输入以 http:// 或 https:// 开头的网址。", "added": "已添加:{title}", "unchanged": "已在知识库中:{title}",
+        "not_url": "“{url}”不是网址:请输入以 http:// 或 https:// 开头的网址。", "added": "已添加:{title}", "updated": "已更新:{title}(替换同一文件或网页之前的版本)", "unchanged": "已在知识库中:{title}",
         "duplicate": "与已有文章重复:{title}", "failed": "无法添加 {error}", "remove": "删除",
         "removed": "已删除:{title}", "already_removed": "已经删除:{title}", "remove_failed": "无法删除 {title}:{error}", "building": "正在用示例文章建立知识库……", "building_step": "已添加 {n}/{total}:{name}",
         "by_language": "按语言", "by_site": "按网站", "articles": "文章", "passages": "段落", "passage": "段落",

@@ -438,13 +438,14 @@ class KnowledgeBase:
 
     def _known(self, article: Article, signature: np.ndarray) -> Added | None:
         """What to answer without embedding: the article is stored already, or a near-duplicate
-        copy of it is (its source is recorded on the stored copy); else None."""
+        copy of it is (its source is recorded on the stored copy); else None. An earlier
+        version first added from the same source is no copy: the new one replaces it."""
         self._follow_rebuild()
         with self._lock:
             if self._store.has_article(article.id):
                 self._store.add_source(article.id, article.source)
                 return Added(self._info(article.id), "unchanged")
-            copy_of = self._store.near_duplicate(signature)
+            copy_of = self._store.near_duplicate(signature, excluding=self._store.from_source(article.source, copies=False))
             if copy_of is not None:
                 self._store.add_source(copy_of, article.source)
                 return Added(self._info(copy_of), "duplicate")
@@ -465,12 +466,18 @@ class KnowledgeBase:
                 vectors = self.encoder.encode_passages([p.text for p in passages])
                 terms = [lexical.terms(p.text) for p in passages]
             self._dense.current()
+            older = [a for a in self._store.from_source(article.source) if a != article.id]
             try:
-                pids, before = self._store.insert(article, passages, vectors, terms, signature)
+                if older:  # the file or page changed since it was added: this version replaces that one
+                    pids, gone, before = self._store.replace(older, article, passages, vectors, terms, signature)
+                    self._dense.removed(gone, before)
+                    before += 1
+                else:
+                    pids, before = self._store.insert(article, passages, vectors, terms, signature)
             except sqlite3.IntegrityError:  # another process stored the same article meanwhile
                 return Added(self._info(article.id), "unchanged")
             self._dense.added(pids, vectors, [p.lang for p in passages], before)
-            return Added(self._info(article.id), "added")
+            return Added(self._info(article.id), "updated" if older else "added")
 
     @writes
     def remove(self, article_id: str) -> ArticleInfo:

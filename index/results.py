@@ -62,9 +62,12 @@ class Answer:
 class Added:
     """The result of adding one article.
 
-    ``status`` is ``"added"``; ``"unchanged"`` when the same content was there already; or
-    ``"duplicate"`` when a near-duplicate copy (the same post from another site) was: then
-    nothing is indexed and ``article`` is the stored copy, with this source in ``also_from``.
+    ``status`` is ``"added"``; ``"updated"`` when the source (the same file or URL) had given
+    other content before: the new version replaces the earlier one (which is kept only if it
+    was also added from other sources); ``"unchanged"`` when the same content was there
+    already; or ``"duplicate"`` when a near-duplicate copy (the same post from another site)
+    was: then nothing is indexed and ``article`` is the stored copy, with this source in
+    ``also_from``.
     """
 
     article: ArticleInfo
@@ -72,14 +75,14 @@ class Added:
 
     @property
     def new(self) -> bool:
-        return self.status == "added"
+        return self.status in ("added", "updated")
 
 
 @dataclass(frozen=True)
 class Outcome:
     """What became of one source of :meth:`KnowledgeBase.add_many`.
 
-    ``status`` is ``"added"``, ``"unchanged"`` or ``"duplicate"`` as in :class:`Added`;
+    ``status`` is ``"added"``, ``"updated"``, ``"unchanged"`` or ``"duplicate"`` as in :class:`Added`;
     ``"skipped"`` when the same file (size and modification time) or URL was stored by an
     earlier run and was not read again; ``"failed"`` with ``error`` naming the source.
     ``article`` is the stored article, or ``None`` when the source failed.

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
-from typing import Iterable, Iterator
+from typing import Collection, Iterable, Iterator
 
 import numpy as np
 
@@ -45,6 +45,9 @@ CREATE TABLE IF NOT EXISTS bands (
     key INTEGER NOT NULL, article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE);
 CREATE INDEX IF NOT EXISTS bands_by_key ON bands(key);
 CREATE INDEX IF NOT EXISTS bands_by_article ON bands(article_id);
+-- Articles by source: adding a file or URL again with new content replaces what it gave before.
+CREATE INDEX IF NOT EXISTS articles_by_source ON articles(source);
+CREATE INDEX IF NOT EXISTS sources_by_source ON sources(source);
 CREATE TABLE IF NOT EXISTS passages (
     pid INTEGER PRIMARY KEY AUTOINCREMENT,
     article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
@@ -209,25 +212,74 @@ class Store:
         transaction; returns the new pids and the generation the change was made on.
 
         Raises sqlite3.IntegrityError if another process stored the same article first."""
-        pids: list[int] = []
         with self.transaction():
-            self._db.execute(
-                "INSERT INTO articles(id, title, source, lang, kind, text, raw, author, date, flags, added, signature) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (article.id, article.title, article.source, article.lang, article.kind, article.text, article.raw,
-                 article.author, article.date, json.dumps(list(article.flags)), time.time(),
-                 np.asarray(signature, dtype=np.uint32).tobytes()))
-            self._db.executemany("INSERT INTO bands(key, article_id) VALUES (?, ?)",
-                                 [(key, article.id) for key in fingerprint.bands(signature)])
-            for passage, vector, words in zip(passages, vectors, passage_terms, strict=True):
-                cursor = self._db.execute(
-                    'INSERT INTO passages(article_id, seq, start, "end", lang, nterms, vector) VALUES (?, ?, ?, ?, ?, ?, ?)',
-                    (article.id, passage.seq, passage.start, passage.end, passage.lang, len(words),
-                     np.asarray(vector, dtype=np.float32).tobytes()))
-                pids.append(cursor.lastrowid)
-                self._db.execute("INSERT INTO lexicon(rowid, terms) VALUES (?, ?)", (cursor.lastrowid, " ".join(words)))
+            pids = self._insert_rows(article, passages, vectors, passage_terms, signature)
             before = self._bump()
         return pids, before
+
+    def replace(self, older: list[str], article: Article, passages: list[Passage], vectors: np.ndarray,
+                passage_terms: list[list[str]], signature: np.ndarray) -> tuple[list[int], list[int], int]:
+        """Store ``article`` as :meth:`insert` does and, in the same transaction, take its source
+        off the ``older`` articles (the earlier versions from that source): one stored from it
+        alone is deleted, one also stored from other sources keeps them. Returns the new pids,
+        the deleted pids, and the generation the deletion was made on (the insertion is on the
+        next one).
+
+        Raises sqlite3.IntegrityError if another process stored the same article first."""
+        with self.transaction():
+            gone: list[int] = []
+            for old in older:
+                gone += self._detach(old, article.source)
+            before = self._bump()
+            pids = self._insert_rows(article, passages, vectors, passage_terms, signature)
+            self._bump()
+        return pids, gone, before
+
+    def from_source(self, source: str | None, *, copies: bool = True) -> list[str]:
+        """Ids of the articles stored from ``source``: those it was first added from, and with
+        ``copies`` those that record it as another source (it held a near-duplicate copy)."""
+        if not source:
+            return []
+        sql = "SELECT id FROM articles WHERE source = ?"
+        if copies:
+            sql += " UNION SELECT article_id FROM sources WHERE source = ?"
+        return sorted(r[0] for r in self._db.execute(sql, (source, source) if copies else (source,)))
+
+    def _detach(self, article_id: str, source: str | None) -> list[int]:
+        """Take ``source`` off an article; delete the article if it had no other. The deleted pids."""
+        row = self._db.execute("SELECT source FROM articles WHERE id = ?", (article_id,)).fetchone()
+        if row is None:
+            return []
+        others = [r[0] for r in self._db.execute("SELECT source FROM sources WHERE article_id = ? AND source != ? "
+                                                 "ORDER BY rowid", (article_id, source))]
+        if row[0] != source:  # one of its other sources
+            self._db.execute("DELETE FROM sources WHERE article_id = ? AND source = ?", (article_id, source))
+            return []
+        if not others:
+            return self._delete_rows(article_id)
+        self._db.execute("UPDATE articles SET source = ? WHERE id = ?", (others[0], article_id))
+        self._db.execute("DELETE FROM sources WHERE article_id = ? AND source = ?", (article_id, others[0]))
+        return []
+
+    def _insert_rows(self, article: Article, passages: list[Passage], vectors: np.ndarray,
+                     passage_terms: list[list[str]], signature: np.ndarray) -> list[int]:
+        pids: list[int] = []
+        self._db.execute(
+            "INSERT INTO articles(id, title, source, lang, kind, text, raw, author, date, flags, added, signature) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (article.id, article.title, article.source, article.lang, article.kind, article.text, article.raw,
+             article.author, article.date, json.dumps(list(article.flags)), time.time(),
+             np.asarray(signature, dtype=np.uint32).tobytes()))
+        self._db.executemany("INSERT INTO bands(key, article_id) VALUES (?, ?)",
+                             [(key, article.id) for key in fingerprint.bands(signature)])
+        for passage, vector, words in zip(passages, vectors, passage_terms, strict=True):
+            cursor = self._db.execute(
+                'INSERT INTO passages(article_id, seq, start, "end", lang, nterms, vector) VALUES (?, ?, ?, ?, ?, ?, ?)',
+                (article.id, passage.seq, passage.start, passage.end, passage.lang, len(words),
+                 np.asarray(vector, dtype=np.float32).tobytes()))
+            pids.append(cursor.lastrowid)
+            self._db.execute("INSERT INTO lexicon(rowid, terms) VALUES (?, ?)", (cursor.lastrowid, " ".join(words)))
+        return pids
 
     def add_source(self, article_id: str, source: str | None) -> bool:
         """Record another source of an article; False if it was known already."""
@@ -256,14 +308,17 @@ class Store:
                 self._db.execute("INSERT OR REPLACE INTO stamps(source, stamp, article_id) VALUES (?, ?, ?)",
                                  (source, stamp, article_id))
 
-    def near_duplicate(self, signature: np.ndarray) -> str | None:
-        """The stored article most similar to ``signature``, if it is a near-duplicate."""
+    def near_duplicate(self, signature: np.ndarray, excluding: Collection[str] = ()) -> str | None:
+        """The stored article most similar to ``signature``, if it is a near-duplicate; never one
+        of the ``excluding`` ids."""
         keys = fingerprint.bands(signature)
         candidates = self._db.execute(
             f"SELECT DISTINCT a.id, a.signature FROM bands b JOIN articles a ON a.id = b.article_id "
             f"WHERE b.key IN ({','.join('?' * len(keys))})", keys).fetchall()
         best, best_id = 0.0, None
         for article_id, blob in candidates:
+            if article_id in excluding:
+                continue
             score = fingerprint.similarity(signature, np.frombuffer(blob, dtype=np.uint32))
             if score > best:
                 best, best_id = score, article_id
@@ -273,15 +328,19 @@ class Store:
         """Remove an article, its passages and terms; the pids that went, and the generation
         the change was made on."""
         with self.transaction():
-            pids = [r[0] for r in self._db.execute("SELECT pid FROM passages WHERE article_id = ?", (article_id,))]
-            self._db.executemany("DELETE FROM lexicon WHERE rowid = ?", [(p,) for p in pids])
-            self._db.execute("DELETE FROM passages WHERE article_id = ?", (article_id,))
-            self._db.execute("DELETE FROM sources WHERE article_id = ?", (article_id,))
-            self._db.execute("DELETE FROM stamps WHERE article_id = ?", (article_id,))
-            self._db.execute("DELETE FROM bands WHERE article_id = ?", (article_id,))
-            self._db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+            pids = self._delete_rows(article_id)
             before = self._bump()
         return pids, before
+
+    def _delete_rows(self, article_id: str) -> list[int]:
+        pids = [r[0] for r in self._db.execute("SELECT pid FROM passages WHERE article_id = ?", (article_id,))]
+        self._db.executemany("DELETE FROM lexicon WHERE rowid = ?", [(p,) for p in pids])
+        self._db.execute("DELETE FROM passages WHERE article_id = ?", (article_id,))
+        self._db.execute("DELETE FROM sources WHERE article_id = ?", (article_id,))
+        self._db.execute("DELETE FROM stamps WHERE article_id = ?", (article_id,))
+        self._db.execute("DELETE FROM bands WHERE article_id = ?", (article_id,))
+        self._db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+        return pids
 
     def transaction(self):
         """A context manager for one write transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled

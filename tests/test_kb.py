@@ -527,11 +527,12 @@ def test_an_interrupted_batch_resumes_without_reading_what_was_stored(tmp_path, 
     with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
         assert [o.status for o in kb.add_many(sources, workers=1)] == ["skipped"] * 2 + ["added"] * 3
         assert read == sources[2:]
-        # A file that changed is read again; a removed article's file is added again.
+        # A file that changed is read again (and replaces its earlier text); a removed
+        # article's file is added again.
         Path(sources[0]).write_text("A new text about user operations.\n\n用户运营的新文章。", encoding="utf-8")
         kb.remove(kb.add_many([sources[1]], workers=1).__next__().article.id)
-        assert [o.status for o in kb.add_many(sources[:3], workers=1)] == ["added", "added", "skipped"]
-        assert len(kb.articles()) == 6
+        assert [o.status for o in kb.add_many(sources[:3], workers=1)] == ["updated", "added", "skipped"]
+        assert len(kb.articles()) == 5
 
 
 def test_a_few_changes_to_a_big_base_are_replayed_from_the_store_not_rewritten(tmp_path, monkeypatch):
@@ -696,3 +697,36 @@ def test_a_directory_that_cannot_be_created_is_named(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(KnowledgeBaseError, match="cannot create the knowledge base directory .*file/kb"):
         KnowledgeBase.open(tmp_path / "file" / "kb", model=HashEncoder())
+
+
+def test_an_edited_file_added_again_replaces_its_earlier_text(fake_kb, tmp_path):
+    page = tmp_path / "checklist.md"
+    body = "# Launch checklist\n\n" + "".join(f"Step {i}: brief the community team on the launch plan. " for i in range(12))
+    page.write_text(body + "Reply to new members within two hours.", encoding="utf-8")
+    first = fake_kb.add(page).article
+    page.write_text(body + "Reply to new members within one hour.", encoding="utf-8")  # a near-duplicate edit
+    second = fake_kb.add(page)
+    assert second.status == "updated" and second.new and second.article.id != first.id
+    assert [a.id for a in fake_kb.articles()] == [second.article.id]
+    assert "one hour" in fake_kb.article_text(second.article.id)
+    assert not any("two hours" in h.text for h in fake_kb.search("reply to new members within hours", k=10))
+    assert fake_kb.check() == []
+    page.write_text("# Something else\n\nA completely different note about retention cohorts and churn.", encoding="utf-8")
+    assert fake_kb.add(page).status == "updated" and len(fake_kb.articles()) == 1
+    assert fake_kb.add(page).status == "unchanged"
+
+
+def test_an_updated_source_leaves_what_other_sources_gave(fake_kb, tmp_path):
+    text = "Event notes\n\n" + "The spring fair needs volunteers, posters and a budget approved by finance. " * 4
+    first, mirror = tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_text(text, encoding="utf-8")
+    mirror.write_text(text, encoding="utf-8")
+    original = fake_kb.add(first).article
+    assert fake_kb.add(mirror).status == "unchanged"  # the same text: recorded as another source
+    first.write_text("Autumn plan\n\nThe autumn campaign targets lapsed members with a win-back coupon.", encoding="utf-8")
+    updated = fake_kb.add(first)
+    assert updated.status == "updated"
+    kept = {a.id: a for a in fake_kb.articles()}
+    assert set(kept) == {original.id, updated.article.id}
+    assert kept[original.id].source == str(mirror.resolve()) and kept[original.id].also_from == ()
+    assert fake_kb.check() == []

@@ -78,12 +78,26 @@ class KnowledgeBaseMachine(RuleBasedStateMachine):
         signature = fingerprint.minhash(expected.text)
         similar = {i for i, t in self.model.items()
                    if fingerprint.similarity(signature, fingerprint.minhash(t)) >= fingerprint.NEAR_DUPLICATE_JACCARD}
+        # Articles this source gave before: a new text from it replaces them, unless it is a
+        # near-duplicate of an article another source gave first.
+        older = [i for i, (_, primary, also) in self.about.items()
+                 if source is not None and source in (primary, *also) and i != expected.id]
+        similar -= {i for i in older if self.about[i][1] == source}
         if expected.id in self.model:
             assert (added.status, added.article.id) == ("unchanged", expected.id)
         elif similar:
             assert added.status == "duplicate" and added.article.id in similar
         else:
-            assert (added.status, added.article.id) == ("added", expected.id)
+            assert (added.status, added.article.id) == ("updated" if older else "added", expected.id)
+            for i in older:
+                title, primary, also = self.about[i]
+                if primary != source:
+                    also.remove(source)
+                elif also:  # its first other source becomes its source
+                    self.about[i] = (title, also[0], also[1:])
+                else:
+                    del self.model[i], self.about[i]
+                    self.gone.add(i)
             self.model[expected.id] = expected.text
             self.about[expected.id] = (expected.title, source, [])
             self.gone.discard(expected.id)

@@ -78,3 +78,24 @@ def test_a_store_opened_while_its_file_is_swapped_knows_which_file_it_has(tmp_pa
     assert swaps and not store.replaced()
     assert store.get_meta("which") == "new"  # the file at the path, as replaced() assumes
     store.close()
+
+
+def test_a_failed_replace_keeps_the_earlier_version(tmp_path):
+    import numpy as np
+    import pytest
+
+    from index.store import Store
+    from ingest import fingerprint, parse, split
+
+    store = Store(tmp_path / "store.sqlite")
+    old = parse("Old notes about weekly community events and their hosts.", "text", source="s.txt")
+    new = parse("New notes about monthly community events and their hosts.", "text", source="s.txt")
+    for article in (old, new):
+        passages = split(article)
+        store.insert(article, passages, np.ones((len(passages), 4), np.float32), [["x"]] * len(passages),
+                     fingerprint.minhash(article.text))
+    passages = split(new)
+    with pytest.raises(sqlite3.IntegrityError):  # `new` is stored already: the insert half fails
+        store.replace([old.id], new, passages, np.ones((len(passages), 4), np.float32), [["x"]] * len(passages),
+                      fingerprint.minhash(new.text))
+    assert store.has_article(old.id) and store.from_source("s.txt") == sorted([old.id, new.id])
