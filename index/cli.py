@@ -2,6 +2,8 @@
 arguments in, library calls, library errors out as messages naming the bad input."""
 from __future__ import annotations
 
+import os
+import re
 import sys
 import time
 import textwrap
@@ -27,11 +29,27 @@ ALLOW_PRIVATE_OPTION = click.option(
          "refused by default (or $KB_ALLOW_PRIVATE_URLS=1).")
 
 
-def _open(kb_dir: str, model: str | None = None) -> KnowledgeBase:
+def _open(kb_dir: str, model: str | None = None, *, create: bool = False) -> KnowledgeBase:
+    """Only `add` creates a base: any other command on a mistyped --kb would otherwise
+    answer from a new empty base (and leave it behind) as if nothing matched."""
     try:
-        return KnowledgeBase.open(kb_dir, model=model)
+        return KnowledgeBase.open(kb_dir, model=model, create=create)
     except KnowledgeBaseError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def _not_blank(ctx: click.Context, param: click.Parameter, value: str | tuple[str, ...]) -> str | tuple[str, ...]:
+    """A blank question or id matches nothing, or everything: refuse it as a usage error."""
+    for one in (value,) if isinstance(value, str) else value:
+        if not one.strip():
+            raise click.BadParameter(f"{one!r} holds no text")
+    return value
+
+
+def _excerpt(text: str, width: int = 240) -> str:
+    """One line of at most ``width`` characters: enough to judge a passage at a glance."""
+    flat = re.sub(r"\s+", " ", text).strip()
+    return flat if len(flat) <= width else flat[:width - 1].rstrip() + "…"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -53,37 +71,49 @@ def add(sources: tuple[str, ...], kb_dir: str, model: str | None, workers: int |
     run again: files and URLs it stored are skipped without being read. Every source is
     tried; the exit status is 1 if any failed.
     """
-    failures = 0
+    try:
+        _add(sources, kb_dir, model, workers, allow_private)
+    except KeyboardInterrupt:
+        # Click would print only "Aborted!"; what the user needs to know is that the stored
+        # articles are kept and a re-run skips them. 130 is the shell's status for SIGINT.
+        click.echo("Interrupted: run the same command again to resume (stored articles are kept).", err=True)
+        sys.exit(130)
+
+
+def _add(sources: tuple[str, ...], kb_dir: str, model: str | None, workers: int | None, allow_private: bool) -> None:
+    # A source that discover() refuses (a missing path) is counted like one that fails while
+    # being added, so that the summary and the failure count agree.
+    counts: dict[str, int] = {}
     files: list[str] = []
     for source in sources:
         try:
-            files.extend(ingest.discover([source]))
+            files.extend(ingest.discover(source))
         except IngestError as exc:
             click.echo(f"error: {exc}", err=True)
-            failures += 1
+            counts["failed"] = counts.get("failed", 0) + 1
     started = time.monotonic()
-    counts: dict[str, int] = {}
-    with _open(kb_dir, model) as kb:
+    with _open(kb_dir, model, create=True) as kb:
         for n, outcome in enumerate(kb.add_many(files, workers=workers, allow_private=allow_private), 1):
             counts[outcome.status] = counts.get(outcome.status, 0) + 1
             progress = f"[{n}/{len(files)}{_eta(n, len(files), time.monotonic() - started)}]"
             if outcome.status == "failed":
                 click.echo(f"{progress} error: {outcome.error}", err=True)
-                failures += 1
                 continue
             info = outcome.article
-            note = "  (a copy of this article from another source)" if outcome.status == "duplicate" else ""
+            note = {"duplicate": "  (a copy of this article from another source)",
+                    "updated": "  (replaces what this source gave before)"}.get(outcome.status, "")
             click.echo(f"{progress} {outcome.status} {info.id} {info.lang} {info.passages} passages  "
                        f"{info.title}{note}")
             if outcome.status == "added" and "mojibake" in info.flags:
                 click.echo(f"warning: {outcome.source}: stored, but parts of the text look wrongly decoded "
                            f"(invalid bytes or a wrong encoding); see `ingest show {outcome.source}`", err=True)
-    if len(files) > 1:
-        summary = ", ".join(f"{counts[s]} {s}" for s in ("added", "unchanged", "duplicate", "skipped", "failed")
+    total = sum(counts.values())
+    if total > 1:
+        summary = ", ".join(f"{counts[s]} {s}" for s in ("added", "updated", "unchanged", "duplicate", "skipped", "failed")
                             if counts.get(s))
-        click.echo(f"{len(files)} sources in {time.monotonic() - started:.1f} s: {summary}", err=True)
-    if failures:
-        click.echo(f"{failures} source(s) failed", err=True)
+        click.echo(f"{total} sources in {time.monotonic() - started:.1f} s: {summary}", err=True)
+    if counts.get("failed"):
+        click.echo(f"{counts['failed']} source(s) failed", err=True)
         sys.exit(1)
 
 
@@ -108,7 +138,7 @@ def list_(kb_dir: str) -> None:
 
 
 @main.command()
-@click.argument("ids", nargs=-1, required=True)
+@click.argument("ids", nargs=-1, required=True, callback=_not_blank)
 @KB_OPTION
 def remove(ids: tuple[str, ...], kb_dir: str) -> None:
     """Remove articles by id (or a unique prefix of one, as `ingest list` shows)."""
@@ -116,9 +146,10 @@ def remove(ids: tuple[str, ...], kb_dir: str) -> None:
     with _open(kb_dir) as kb:
         known = [a.id for a in kb.articles()]
         for wanted in ids:
-            matches = [i for i in known if i.startswith(wanted.lower())] if wanted else []
+            matches = [i for i in known if i.startswith(wanted.lower())]
             if len(matches) != 1:
-                problem = "no article has this id" if not matches else f"ambiguous, matches {len(matches)} articles"
+                problem = (f"ambiguous, matches {len(matches)} articles: {', '.join(matches)}" if matches
+                           else "no article has this id")
                 click.echo(f"error: {wanted}: {problem}", err=True)
                 failures += 1
                 continue
@@ -142,6 +173,9 @@ def show(source: str, passages: bool, allow_private: bool) -> None:
     try:
         article = ingest.load(source, allow_private=allow_private)
     except IngestError as exc:
+        if os.path.isdir(source):  # the library's advice names its Python API
+            raise click.ClickException(f"{source}: is a directory; name its files, or add them all with "
+                                       f"`ingest add {source}`") from exc
         raise click.ClickException(str(exc)) from exc
     click.echo(f"id:     {article.id}\ntitle:  {article.title}\nlang:   {article.lang}\nsource: {article.source}")
     if article.author or article.date:
@@ -163,7 +197,7 @@ def show(source: str, passages: bool, allow_private: bool) -> None:
 def rebuild(model: str | None, kb_dir: str) -> None:
     """Re-clean, re-split and re-embed every stored article (with --model, switch encoder)."""
     try:
-        with KnowledgeBase.open(kb_dir) as kb:
+        with KnowledgeBase.open(kb_dir, create=False) as kb:
             with click.progressbar(length=max(len(kb.articles()), 1), label="rebuilding", file=sys.stderr) as bar:
                 count = kb.rebuild(model, progress=lambda done, total: bar.update(1))
             click.echo(f"rebuilt {count} articles with encoder {kb.encoder.id}")
@@ -174,21 +208,29 @@ def rebuild(model: str | None, kb_dir: str) -> None:
 @main.command()
 @KB_OPTION
 def check(kb_dir: str) -> None:
-    """Check that the store and the indexes agree; exit status 1 if not."""
+    """Check that the store and the indexes agree; exit status 1 if a problem was found.
+
+    Some problems are repaired while checking (a damaged vector file is re-derived from the
+    stored vectors); `ingest rebuild` is advised only for those a second check still finds.
+    """
     with _open(kb_dir) as kb:
         problems = kb.check()
         for problem in problems:
             click.echo(f"problem: {problem}", err=True)
         click.echo(f"{len(kb.articles())} articles checked, {len(problems)} problem(s)")
-    if problems:
+        remaining = kb.check() if problems else []
+    if remaining:
         click.echo(f"to recover: `ingest rebuild --kb {kb_dir}` re-creates the indexes from the stored articles",
                    err=True)
+    elif problems:
+        click.echo("repaired: a second check finds no problem; nothing else to do", err=True)
+    if problems:
         sys.exit(1)
 
 
 @main.command()
-@click.argument("query")
-@click.option("-k", default=5, show_default=True, help="Number of passages.")
+@click.argument("query", callback=_not_blank)
+@click.option("-k", type=click.IntRange(min=1), default=5, show_default=True, help="Number of passages.")
 @KB_OPTION
 def search(query: str, k: int, kb_dir: str) -> None:
     """Print the passages most relevant to QUERY."""
@@ -199,8 +241,9 @@ def search(query: str, k: int, kb_dir: str) -> None:
 
 
 @main.command()
-@click.argument("question")
-@click.option("-k", default=5, show_default=True, help="Passages to draw the answer from.")
+@click.argument("question", callback=_not_blank)
+@click.option("-k", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Passages to draw the answer from.")
 @KB_OPTION
 def ask(question: str, k: int, kb_dir: str) -> None:
     """Answer QUESTION with cited excerpts."""
@@ -210,6 +253,8 @@ def ask(question: str, k: int, kb_dir: str) -> None:
         click.echo("")
         for n, hit in enumerate(answer.citations, 1):
             click.echo(f"[{n}] {hit.title} ({hit.lang}) <{hit.source or '-'}> [{hit.start}:{hit.end}]")
+            if not answer.found:  # the text promised the nearest excerpts; a found answer quotes them already
+                click.echo(f"    {_excerpt(hit.text)}")
 
 
 @main.command(name="eval")
@@ -217,18 +262,39 @@ def ask(question: str, k: int, kb_dir: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
 @KB_OPTION
 def eval_(questions: str, as_json: bool, kb_dir: str) -> None:
-    """Measure retrieval on a QUESTIONS file (JSON lines with question, article, answers).
+    """Measure retrieval on a QUESTIONS file.
 
     Prints hit@1, hit@5 and MRR@10 for same- and cross-language questions, how many
     unanswerable questions were refused, and search latency.
+
+    \b
+    QUESTIONS holds one JSON object per line, for example
+      {"question": "What do operators fear?", "article": "1702df4c", "answers": ["fear"]}
+      {"question": "How do I file taxes?", "article": null}
+    \b
+    question  (required) the question
+    article   (required) the answering article: its id or a unique prefix (as
+              `ingest list` shows), its source as stored (an absolute path or the
+              URL), or that file's name without extension; null for a question
+              the base cannot answer, which it should refuse
+    answers   (required unless article is null) phrases copied from the
+              answering passage; a retrieved passage holding one is a hit
+    lang      the question's language (en, zh-Hans, zh-Hant); detected if absent
+    id        the question's name in messages; default its line number
+
+    Any other key, an empty file or an ambiguous article prefix is an error.
     """
     import json
 
     from .evaluate import evaluate, load_questions
 
+    try:
+        loaded = load_questions(questions)  # a bad file is reported before the model loads
+    except KnowledgeBaseError as exc:
+        raise click.ClickException(str(exc)) from exc
     with _open(kb_dir) as kb:
         try:
-            report = evaluate(kb, load_questions(questions))
+            report = evaluate(kb, loaded)
         except KnowledgeBaseError as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(json.dumps(report.summary(), ensure_ascii=False) if as_json else report.table())

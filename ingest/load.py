@@ -299,13 +299,16 @@ def _walk(top: str, seen_dirs: set[tuple[int, int]], seen_files: set[str]) -> li
     return found
 
 
-def discover(sources: list[str] | tuple[str, ...]) -> list[str]:
+def discover(sources: str | os.PathLike | list[str | os.PathLike] | tuple[str | os.PathLike, ...]) -> list[str]:
     """Expand directories into the article files they hold (sorted, recursively).
 
-    URLs and files pass through unchanged (also URLs :func:`load` will refuse, so that it
-    says why); a directory contributes the files whose extension ingest reads, skipping
-    hidden ones, following links without looping. A missing path raises :class:`IngestError`.
+    ``sources`` is a list of paths and URLs, or a single one. URLs and files pass through
+    unchanged (also URLs :func:`load` will refuse, so that it says why); a directory
+    contributes the files whose extension ingest reads, skipping hidden ones, following
+    links without looping. A missing path raises :class:`IngestError`.
     """
+    if isinstance(sources, (str, os.PathLike)):
+        sources = [sources]  # iterating a str would go through it one character at a time
     found: list[str] = []
     seen_dirs: set[tuple[int, int]] = set()
     seen_files: set[str] = set()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -48,6 +49,9 @@ def test_add_a_directory_and_report_every_bad_source(tmp_path):
     assert "missing.txt: no such file" in result.stderr
     assert "empty.txt" in result.stderr
     assert result.stdout.count("added") == 2
+    # The two missing paths count among the sources, so that both counts agree.
+    assert "5 sources in" in result.stderr and "2 added, 3 failed" in result.stderr
+    assert "3 source(s) failed" in result.stderr
     (tmp_path / "paper.pdf").write_bytes(b"%PDF-1.4")
     result = run("add", tmp_path / "paper.pdf", "--kb", kb)
     assert result.exit_code == 1 and "paper.pdf: unsupported file type '.pdf'" in result.stderr
@@ -58,6 +62,13 @@ def test_add_a_directory_and_report_every_bad_source(tmp_path):
 def test_remove_by_id_prefix_and_unknown_id(seeds_kb_copy):
     with KnowledgeBase.open(seeds_kb_copy) as kb:
         target = kb.articles()[0]
+        ids = [a.id for a in kb.articles()]
+    prefix = next(i[0] for i in ids if sum(j.startswith(i[0]) for j in ids) > 1)  # 1a6f… and 1702… in the seeds
+    ambiguous = run("remove", prefix, "--kb", seeds_kb_copy)
+    assert ambiguous.exit_code == 1 and f"{prefix}: ambiguous" in ambiguous.stderr
+    assert all(i in ambiguous.stderr for i in ids if i.startswith(prefix))
+    blank = run("remove", "", "--kb", seeds_kb_copy)
+    assert blank.exit_code == 2 and "Invalid value for 'IDS...': '' holds no text" in blank.stderr
     result = run("remove", target.id[:6], "--kb", seeds_kb_copy)
     assert result.exit_code == 0 and f"removed {target.id}" in result.stdout
     result = run("remove", "ffffffffffff", "--kb", seeds_kb_copy)
@@ -74,6 +85,9 @@ def test_show_prints_the_cleaned_article_without_adding_it(tmp_path):
     assert "--- passage 0" in result.stdout
     missing = run("show", tmp_path / "nope.html")
     assert missing.exit_code == 1 and "nope.html: no such file" in missing.stderr
+    folder = run("show", tmp_path)
+    assert folder.exit_code == 1 and f"`ingest add {tmp_path}`" in folder.stderr
+    assert "discover" not in folder.stderr  # a Python function means nothing at the terminal
 
 
 def test_search_ask_and_eval(seeds_kb_dir, tmp_path):
@@ -90,6 +104,12 @@ def test_search_ask_and_eval(seeds_kb_dir, tmp_path):
     questions.write_text("{not json\n", encoding="utf-8")
     result = run("eval", questions, "--kb", seeds_kb_dir)
     assert result.exit_code == 1 and "q.jsonl:1" in result.stderr
+    questions.write_text("", encoding="utf-8")
+    result = run("eval", questions, "--kb", seeds_kb_dir)
+    assert result.exit_code == 1 and f"{questions}: no questions" in result.stderr and not result.stdout
+    described = run("eval", "--help").stdout
+    assert all(f"\n  {key}" in described for key in ("question", "article", "answers", "lang", "id"))
+    assert "null for a question" in described and "unique prefix" in described
 
 
 def test_rebuild_keeps_articles_and_a_mismatched_model_is_refused(seeds_kb_copy):
@@ -156,3 +176,67 @@ def test_a_file_with_invalid_bytes_is_stored_with_a_warning_naming_it(tmp_path):
     result = run("add", path, "--kb", tmp_path / "kb")
     assert result.exit_code == 0 and "added" in result.stdout
     assert f"warning: {path}" in result.stderr and "wrongly decoded" in result.stderr
+
+
+def test_commands_other_than_add_refuse_a_directory_without_a_base(tmp_path):
+    missing = tmp_path / "nokb"
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"question": "why?", "article": None}) + "\n", encoding="utf-8")
+    for args in (["list"], ["search", "growth"], ["ask", "growth?"], ["check"], ["remove", "1702"], ["rebuild"],
+                 ["eval", questions]):
+        result = run(*args, "--kb", missing)
+        assert result.exit_code == 1, args
+        assert result.stderr.startswith(f"Error: no knowledge base in {missing}") and result.stderr.count("\n") == 1
+    assert not missing.exists()  # a mistyped --kb leaves nothing behind
+    uncreatable = run("add", SEEDS["001"], "--kb", "/dev/null/kb")
+    assert uncreatable.exit_code == 1
+    assert uncreatable.stderr == "Error: cannot create the knowledge base directory /dev/null/kb: Not a directory\n"
+
+
+def test_a_bad_k_or_a_blank_question_is_a_usage_error(seeds_kb_dir):
+    for args, value in ((["ask", "growth?", "-k", 0], "0"), (["ask", "growth?", "-k", -3], "-3"),
+                        (["search", "growth", "-k", 0], "0"), (["ask", ""], "''"), (["search", "   "], "'   '")):
+        result = run(*args, "--kb", seeds_kb_dir)
+        assert result.exit_code == 2, args
+        assert "Error: Invalid value for" in result.stderr and value in result.stderr and not result.stdout
+
+
+def test_ask_without_an_answer_prints_the_nearest_excerpts(seeds_kb_dir, seeds_kb):
+    question = "quantum chromodynamics lattice gauge"
+    expected = seeds_kb.ask(question, 2)
+    assert not expected.found and len(expected.citations) == 2
+    result = run("ask", question, "-k", 2, "--kb", seeds_kb_dir)
+    assert result.exit_code == 0 and "nearest excerpts are below" in result.stdout
+    lines = result.stdout.splitlines()
+    for n, hit in enumerate(expected.citations, 1):
+        at = next(i for i, line in enumerate(lines) if line.startswith(f"[{n}] {hit.title}"))
+        excerpt = lines[at + 1]
+        assert excerpt.startswith("    ") and len(excerpt) < 260  # trimmed to one short line
+        assert " ".join(hit.text.split()).startswith(excerpt.strip().rstrip("…"))
+
+
+def test_check_advises_a_rebuild_only_for_what_it_could_not_repair(seeds_kb_copy):
+    vectors = next(seeds_kb_copy.glob("vectors-*.faiss"))
+    vectors.write_bytes(vectors.read_bytes()[:100])
+    damaged = run("check", "--kb", seeds_kb_copy)
+    assert damaged.exit_code == 1 and f"the vector file {vectors.name} does not match" in damaged.stderr
+    assert "repaired" in damaged.stderr and "ingest rebuild" not in damaged.stderr
+    assert run("check", "--kb", seeds_kb_copy).exit_code == 0  # it was indeed repaired
+    db = sqlite3.connect(seeds_kb_copy / "store.sqlite")  # a problem that a check cannot repair
+    with db:
+        db.execute("DELETE FROM lexicon WHERE rowid = (SELECT min(pid) FROM passages)")
+    db.close()
+    broken = run("check", "--kb", seeds_kb_copy)
+    assert broken.exit_code == 1 and "passages without lexicon terms" in broken.stderr
+    assert "ingest rebuild" in broken.stderr and "repaired" not in broken.stderr
+
+
+def test_an_interrupted_add_says_how_to_resume(tmp_path, monkeypatch):
+    def interrupted(self, sources, **options):
+        raise KeyboardInterrupt  # what Ctrl-C raises while the articles are being added
+        yield
+
+    monkeypatch.setattr(KnowledgeBase, "add_many", interrupted)
+    result = run("add", SEEDS["001"], "--kb", tmp_path / "kb")
+    assert result.exit_code == 130
+    assert result.stderr == "Interrupted: run the same command again to resume (stored articles are kept).\n"

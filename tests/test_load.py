@@ -89,6 +89,15 @@ def test_discover_expands_directories_in_order(tmp_path):
         discover([tmp_path / "missing"])
 
 
+def test_discover_takes_a_single_path_or_url_as_well_as_a_list(tmp_path):
+    (tmp_path / "a.md").write_text("x", encoding="utf-8")
+    assert discover(str(tmp_path)) == discover(tmp_path) == discover([tmp_path]) == [str(tmp_path / "a.md")]
+    assert discover("https://example.com/x") == ["https://example.com/x"]
+    with pytest.raises(IngestError) as raised:
+        discover(str(tmp_path / "missing"))
+    assert raised.value.source == str(tmp_path / "missing")  # the path as given, not its first character
+
+
 @pytest.fixture
 def server(tmp_path):
     """A real HTTP server on loopback serving tmp_path."""
