@@ -21,6 +21,10 @@ TAIL_MERGE_SHARE = 0.25
 #: Words with a period that does not end a sentence.
 ABBREVIATIONS = frozenset("mr mrs ms dr prof sr jr st vs etc e.g i.e a.m p.m no fig inc ltd co corp jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k".split())
 
+#: A list number opening a sentence ("1. Product operation ..."): its period does not end the
+#: sentence, else "1." stood alone and 6 of the 211 passages of the evaluation base ended with
+#: one ("... content and services. 2.") while the item it numbers opened the next passage.
+ENUMERATOR = re.compile(r"\s*\d{1,2}")
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # Candidate sentence ends: CJK and ?! marks (with closing quotes), or a period/ellipsis
@@ -49,7 +53,8 @@ def sentence_spans(text: str) -> Iterator[tuple[int, int, bool]]:
         start = para.start()
         for match in _END.finditer(text, para.start(), para.end()):
             end = match.end()
-            if match.group().startswith(".") and _is_abbreviation(text, para.start(), match.start()):
+            if match.group().startswith(".") and (_is_abbreviation(text, para.start(), match.start())
+                                                   or ENUMERATOR.fullmatch(text, start, match.start())):
                 continue
             yield from _trimmed(text, start, end, first)
             first = False

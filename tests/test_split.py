@@ -18,6 +18,13 @@ def test_english_sentences_respect_abbreviations_and_decimals():
     assert sentences(text) == ["Dr. Li met Mr. Wang at 3.5 p.m. today.", "They talked about growth!", "Did it work?", "Yes."]
 
 
+def test_a_list_number_opens_its_sentence_instead_of_being_one():
+    text = "The tasks fall into four groups. 1. Product operation covers the product. 2. Market insight.\n3. Business."
+    assert sentences(text) == ["The tasks fall into four groups.", "1. Product operation covers the product.",
+                               "2. Market insight.", "3. Business."]
+    assert sentences("It rose 12. Then it fell.") == ["It rose 12.", "Then it fell."]  # a number ending a sentence
+
+
 def test_chinese_sentences_end_at_full_width_marks_and_keep_quotes():
     text = "他说:“运营是什么?”我不知道。真的吗!好吧;继续"
     assert sentences(text) == ["他说:“运营是什么?”", "我不知道。", "真的吗!", "好吧;继续"]  # ASCII ; is a clause mark
