@@ -124,3 +124,18 @@ def test_a_question_is_quoted_with_the_sentence_that_answers_it_or_alone_if_noth
         kb.add_text("Questions only\n\nWhat is a retention cohort?")
         quoted = [q.text for q in kb.ask("what is a retention cohort").quotes]
         assert "What is a retention cohort?" in quoted
+
+
+def test_a_quote_does_not_end_with_the_next_sections_heading(tmp_path, monkeypatch):
+    from index import KnowledgeBase, answer
+
+    from .fakes import HashEncoder
+
+    monkeypatch.setattr(answer, "FOUND_MIN_CONFIDENCE", -1.0)  # the fake encoder's scores are not calibrated
+    with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
+        kb.add_text("Community\n\nHosts welcome new members.\n\nDaily work routines\n\n"
+                    "Each morning a question is posted to the group.")
+        question = "hosts welcome new members daily work routines"
+        assert [q.text for q in kb.ask(question).quotes] == ["Hosts welcome new members."]
+        monkeypatch.setattr(answer, "HEADING_MAX_CHARS", 0)  # the rule off: the heading is quoted
+        assert any(q.text.endswith("Daily work routines") for q in kb.ask(question).quotes)
