@@ -334,3 +334,11 @@ def test_lone_surrogates_from_a_caller_do_not_crash_the_cleaner():
     article = parse("Title line\n\n\ud800" + BODY_EN, "text")
     assert "Sentence 11" in article.text and "\ud800" not in article.text
     assert "Sentence 11" in extract_html(page("Webinar checklist", "\udfff " + BODY_EN)).text
+
+
+def test_a_short_chinese_page_keeps_its_paragraphs():
+    page = Path(__file__).parent / "fixtures" / "byline" / "zh_short_page.html"
+    article = extract_html(page.read_bytes())
+    paragraphs = [p for p in article.text.split("\n") if p.strip()]
+    assert len(paragraphs) >= 3 and paragraphs[0].startswith("用户增长通常分为三个阶段")  # not one joined line
+    assert "作者" not in article.text and "阅读 1234" not in article.text
