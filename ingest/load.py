@@ -93,8 +93,9 @@ def parse(raw: str, kind: str, *, source: str | None = None, title: str | None =
         title = title or md_title
     cleaned = clean(text)
     body = cleaned.text
-    if title and body.startswith(title):
-        body = body[len(title):].strip()
+    first, _, rest = body.partition("\n")
+    if title and first.strip() == title.strip():  # the title repeated as the first line
+        body = rest.strip()
     elif not title:
         title, body = _split_title(body)
     if len(body) < MIN_ARTICLE_CHARS:

@@ -342,3 +342,10 @@ def test_a_short_chinese_page_keeps_its_paragraphs():
     paragraphs = [p for p in article.text.split("\n") if p.strip()]
     assert len(paragraphs) >= 3 and paragraphs[0].startswith("用户增长通常分为三个阶段")  # not one joined line
     assert "作者" not in article.text and "阅读 1234" not in article.text
+
+
+def test_a_title_is_cut_from_the_text_only_as_a_whole_first_line():
+    article = parse("私域流量运营的核心是和用户建立长期的信任关系。", "text", title="私域流量")
+    assert article.text == "私域流量运营的核心是和用户建立长期的信任关系。"  # not "运营的核心…"
+    article = parse("私域流量\n\n运营的核心是和用户建立长期的信任关系,而不是一次性的促销。", "text", title="私域流量")
+    assert article.text == "运营的核心是和用户建立长期的信任关系,而不是一次性的促销。"
