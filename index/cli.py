@@ -7,6 +7,8 @@ import re
 import sys
 import time
 import textwrap
+from collections import Counter
+from pathlib import Path
 
 import click
 
@@ -85,12 +87,18 @@ def _add(sources: tuple[str, ...], kb_dir: str, model: str | None, workers: int 
     # being added, so that the summary and the failure count agree.
     counts: dict[str, int] = {}
     files: list[str] = []
+    passed_over: list[str] = []
     for source in sources:
         try:
-            files.extend(ingest.discover(source))
+            files.extend(ingest.discover(source, skipped=passed_over))
         except IngestError as exc:
             click.echo(f"error: {exc}", err=True)
             counts["failed"] = counts.get("failed", 0) + 1
+    if passed_over:  # else a folder of PDFs would add nothing without a word
+        kinds = Counter(Path(p).suffix.lower() or "no extension" for p in passed_over)
+        click.echo(f"note: {len(passed_over)} file(s) in the directories are not read "
+                   f"({', '.join(f'{k} {n}' for k, n in kinds.most_common())}); "
+                   f"ingest reads {', '.join(sorted(ingest.KINDS))}", err=True)
     started = time.monotonic()
     with _open(kb_dir, model, create=True) as kb:
         for n, outcome in enumerate(kb.add_many(files, workers=workers, allow_private=allow_private), 1):

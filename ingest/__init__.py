@@ -6,8 +6,8 @@ from .article import Article, Passage, content_id
 from .clean import clean_text
 from .errors import EmptyArticle, FetchError, IngestError, UnsupportedSource
 from .lang import detect_language
-from .load import discover, extract_html, load, parse
+from .load import KINDS, discover, extract_html, load, parse
 from .split import split
 
-__all__ = ["Article", "Passage", "content_id", "clean_text", "detect_language", "discover", "extract_html",
+__all__ = ["Article", "Passage", "content_id", "clean_text", "detect_language", "discover", "extract_html", "KINDS",
            "load", "parse", "split", "IngestError", "EmptyArticle", "FetchError", "UnsupportedSource"]

@@ -17,7 +17,8 @@ from .fetch import fetch, human_size, is_url, looks_like_url
 from .lang import detect_language
 from .markdown import markdown_to_text
 
-#: File kinds by extension. Anything else is refused with a message naming the file.
+#: The file extensions ingest reads, and the kind of text each holds. Anything else is
+#: refused with a message naming the file.
 KINDS = {".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
          ".html": "html", ".htm": "html", ".xhtml": "html"}
 #: A first line longer than this is prose, not a title (the seeds' titles are 15-70
@@ -279,7 +280,7 @@ def load(source: str | os.PathLike, *, allow_private: bool = False) -> Article:
                    flags=article.flags)
 
 
-def _walk(top: str, seen_dirs: set[tuple[int, int]], seen_files: set[str]) -> list[str]:
+def _walk(top: str, seen_dirs: set[tuple[int, int]], seen_files: set[str], skipped: list[str]) -> list[str]:
     """The article files under ``top``, depth first, files before subdirectories, each name sorted.
 
     Symbolic links to directories are followed, but no directory is entered twice (a link
@@ -313,17 +314,22 @@ def _walk(top: str, seen_dirs: set[tuple[int, int]], seen_files: set[str]) -> li
                 if real not in seen_files:
                     seen_files.add(real)
                     found.append(entry.path)
+            else:
+                skipped.append(entry.path)
         stack.extend(reversed(subdirs))
     return found
 
 
-def discover(sources: str | os.PathLike | list[str | os.PathLike] | tuple[str | os.PathLike, ...]) -> list[str]:
+def discover(sources: str | os.PathLike | list[str | os.PathLike] | tuple[str | os.PathLike, ...], *,
+             skipped: list[str] | None = None) -> list[str]:
     """Expand directories into the article files they hold (sorted, recursively).
 
     ``sources`` is a list of paths and URLs, or a single one. URLs and files pass through
     unchanged (also URLs :func:`load` will refuse, so that it says why); a directory
     contributes the files whose extension ingest reads, skipping hidden ones, following
-    links without looping. A missing path raises :class:`IngestError`.
+    links without looping. A missing path raises :class:`IngestError`. When ``skipped`` is
+    a list, the files of those directories that are not read (a PDF, an image) are appended
+    to it, so that a caller can say so.
     """
     if isinstance(sources, (str, os.PathLike)):
         sources = [sources]  # iterating a str would go through it one character at a time
@@ -334,7 +340,7 @@ def discover(sources: str | os.PathLike | list[str | os.PathLike] | tuple[str | 
         if _is_remote(source):
             found.append(source)
         elif os.path.isdir(source):
-            found.extend(_walk(source, seen_dirs, seen_files))
+            found.extend(_walk(source, seen_dirs, seen_files, skipped if skipped is not None else []))
         elif os.path.lexists(source):
             found.append(source)  # a file, or a broken link that load() reports
         else:

@@ -52,6 +52,7 @@ def test_add_a_directory_and_report_every_bad_source(tmp_path):
     # The two missing paths count among the sources, so that both counts agree.
     assert "5 sources in" in result.stderr and "2 added, 3 failed" in result.stderr
     assert "3 source(s) failed" in result.stderr
+    assert "note: 1 file(s) in the directories are not read (.png 1)" in result.stderr  # not silently
     (tmp_path / "paper.pdf").write_bytes(b"%PDF-1.4")
     result = run("add", tmp_path / "paper.pdf", "--kb", kb)
     assert result.exit_code == 1 and "paper.pdf: unsupported file type '.pdf'" in result.stderr

@@ -349,3 +349,12 @@ def test_a_title_is_cut_from_the_text_only_as_a_whole_first_line():
     assert article.text == "私域流量运营的核心是和用户建立长期的信任关系。"  # not "运营的核心…"
     article = parse("私域流量\n\n运营的核心是和用户建立长期的信任关系,而不是一次性的促销。", "text", title="私域流量")
     assert article.text == "运营的核心是和用户建立长期的信任关系,而不是一次性的促销。"
+
+
+def test_discover_can_list_the_files_it_passes_over(tmp_path):
+    (tmp_path / "a.md").write_text("# A\n\ntext", encoding="utf-8")
+    (tmp_path / "scan.pdf").write_bytes(b"%PDF-1.4")
+    (tmp_path / ".hidden.pdf").write_bytes(b"%PDF-1.4")
+    skipped: list[str] = []
+    assert discover([tmp_path], skipped=skipped) == [str(tmp_path / "a.md")]
+    assert skipped == [str(tmp_path / "scan.pdf")]  # hidden files are not news
