@@ -11,7 +11,9 @@ Measured 2026-12-02 (FastE5): 76 of 79 answered either way; 41 answers quote an 
 with single sentences, 52 with pairs; quotes 124 against 168 characters. 2026-12-03: 17 of the
 76 answers quoted a sentence ending with a question; with QUOTE_QUESTIONS off (the default) none
 does, and 54 quote an answer phrase (quotes 173 characters); 56 (186 characters) once list
-numbers stay with their sentence (ingest.split.ENUMERATOR). No answer ends with a heading.
+numbers stay with their sentence (ingest.split.ENUMERATOR); 58 once the next passages of the
+best passage's article may be cited (index.answer.SAME_ARTICLE_MIN_SHARE). No quote ends with
+a heading.
 """
 from __future__ import annotations
 
@@ -33,8 +35,7 @@ def _squeezed(text: str) -> str:
 
 def _ends_with_heading(quote: str) -> bool:
     spans = list(sentence_spans(quote))
-    last = quote[spans[-1][0]:spans[-1][1]] if spans else quote
-    return len(last) < answer.HEADING_MAX_CHARS and not answer._CLOSED.search(last)
+    return bool(spans) and answer._heading(quote, spans, len(spans) - 1)
 
 
 def main(kb_dir: str) -> None:

@@ -139,3 +139,34 @@ def test_a_quote_does_not_end_with_the_next_sections_heading(tmp_path, monkeypat
         assert [q.text for q in kb.ask(question).quotes] == ["Hosts welcome new members."]
         monkeypatch.setattr(answer, "HEADING_MAX_CHARS", 0)  # the rule off: the heading is quoted
         assert any(q.text.endswith("Daily work routines") for q in kb.ask(question).quotes)
+
+
+def test_a_heading_is_not_quoted_before_the_sentence_after_it_nor_alone(tmp_path, monkeypatch):
+    from index import KnowledgeBase, answer
+
+    from .fakes import HashEncoder
+
+    monkeypatch.setattr(answer, "FOUND_MIN_CONFIDENCE", -1.0)
+    with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
+        kb.add_text("Video notes\n\n三、完播率:前三秒决定一切\n\n短视频的完播率和前三秒的留存高度相关,开头直接抛出结论。\n\n"
+                    "Decide the metric before you open the dashboard\n\nWe pick one metric per test.")
+        quoted = [q.text for q in kb.ask("完播率 前三秒").quotes]
+        assert quoted and not any("三、完播率" in q for q in quoted)
+        quoted = [q.text for q in kb.ask("decide the metric before you open the dashboard").quotes]
+        assert quoted and not any(q.startswith("Decide the metric") for q in quoted)
+
+
+def test_the_next_passage_of_the_best_article_is_cited_within_a_wider_share(tmp_path, monkeypatch):
+    from index import KnowledgeBase, answer
+    from index.results import Hit
+
+    from .fakes import HashEncoder
+
+    monkeypatch.setattr(answer, "confidence", lambda kb, question, hit: 1.0)
+    hit = lambda text, score, article: Hit(text, score, article, article, None, "en", 0, len(text))  # noqa: E731
+    hits = [hit("Member day needs a clear offer for each tier.", 1.0, "a"),
+            hit("Coupons for lapsed members work poorly on member day.", 0.8, "b"),
+            hit("The second reason was that the offer was the same for every tier.", 0.72, "a")]
+    with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
+        cited = [c.text for c in answer.answer(kb, "why did member day fail for each tier", hits).citations]
+    assert cited == [hits[0].text, hits[2].text]  # b is below CITE_MIN_SHARE, a's 0.72 is within 0.7
