@@ -66,15 +66,19 @@ def main() -> None:
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Processes that clean articles while this one embeds (default: the CPUs).")
 @ALLOW_PRIVATE_OPTION
-def add(sources: tuple[str, ...], kb_dir: str, model: str | None, workers: int | None, allow_private: bool) -> None:
+@click.option("--refetch", is_flag=True,
+              help="Fetch URLs stored before again: a page that changed replaces its earlier text.")
+def add(sources: tuple[str, ...], kb_dir: str, model: str | None, workers: int | None, allow_private: bool,
+        refetch: bool) -> None:
     """Add articles from files (.txt, .md, .html), directories and http(s) URLs.
 
-    Adding content that is already there changes nothing. An interrupted run resumes when
-    run again: files and URLs it stored are skipped without being read. Every source is
-    tried; the exit status is 1 if any failed.
+    Adding content that is already there changes nothing; a file that changed since it was
+    added replaces its earlier text. An interrupted run resumes when run again: files and URLs
+    it stored are skipped without being read (URLs are fetched again with --refetch). Every
+    source is tried; the exit status is 1 if any failed.
     """
     try:
-        _add(sources, kb_dir, model, workers, allow_private)
+        _add(sources, kb_dir, model, workers, allow_private, refetch)
     except KeyboardInterrupt:
         # Click would print only "Aborted!"; what the user needs to know is that the stored
         # articles are kept and a re-run skips them. 130 is the shell's status for SIGINT.
@@ -82,7 +86,8 @@ def add(sources: tuple[str, ...], kb_dir: str, model: str | None, workers: int |
         sys.exit(130)
 
 
-def _add(sources: tuple[str, ...], kb_dir: str, model: str | None, workers: int | None, allow_private: bool) -> None:
+def _add(sources: tuple[str, ...], kb_dir: str, model: str | None, workers: int | None, allow_private: bool,
+         refetch: bool) -> None:
     # A source that discover() refuses (a missing path) is counted like one that fails while
     # being added, so that the summary and the failure count agree.
     counts: dict[str, int] = {}
@@ -101,7 +106,8 @@ def _add(sources: tuple[str, ...], kb_dir: str, model: str | None, workers: int 
                    f"ingest reads {', '.join(sorted(ingest.KINDS))}", err=True)
     started = time.monotonic()
     with _open(kb_dir, model, create=True) as kb:
-        for n, outcome in enumerate(kb.add_many(files, workers=workers, allow_private=allow_private), 1):
+        for n, outcome in enumerate(kb.add_many(files, workers=workers, allow_private=allow_private,
+                                                    refetch=refetch), 1):
             counts[outcome.status] = counts.get(outcome.status, 0) + 1
             progress = f"[{n}/{len(files)}{_eta(n, len(files), time.monotonic() - started)}]"
             if outcome.status == "failed":

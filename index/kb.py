@@ -30,6 +30,8 @@ from .vectorstore import Choice, choose, open_vector_store
 
 DEFAULT_DIR = "kb"
 STORE_FILE = "store.sqlite"
+#: The source of an uploaded file: this prefix and the file's name.
+UPLOAD_PREFIX = "upload:"
 #: Candidates taken from each ranking before fusion. A passage outside the top 50 of both
 #: rankings cannot reach the top 10 of their sum on the evaluation set; scoring 100
 #: candidates costs well under a millisecond.
@@ -135,11 +137,15 @@ def _split(article: Article, encoder: Encoder) -> list[ingest.Passage]:
     return ingest.split(article, max_tokens=encoder.max_tokens, count_tokens=encoder.count_tokens)
 
 
+#: The stamp of every URL: stored once, it is not fetched again unless asked (``refetch``).
+URL_STAMP = "url"
+
+
 def _stamp(source: str) -> str | None:
     """What tells that a source is unchanged since it was stored: a file's size and
     modification time; for a URL, its address alone (re-fetching is what resuming avoids)."""
     if is_url(source):
-        return "url"
+        return URL_STAMP
     try:
         stat = os.stat(source)
     except OSError:
@@ -339,10 +345,10 @@ class KnowledgeBase:
                 article = ingest.load(path)
             except ingest.IngestError as exc:
                 raise type(exc)(safe, exc.problem) from exc
-        return self.add_article(dataclasses.replace(article, source=f"upload:{safe}"))
+        return self.add_article(dataclasses.replace(article, source=f"{UPLOAD_PREFIX}{safe}"))
 
     def add_many(self, sources: Iterable[str | os.PathLike | Article], *, workers: int | None = None,
-                 allow_private: bool = False) -> Iterator[Outcome]:
+                 allow_private: bool = False, refetch: bool = False) -> Iterator[Outcome]:
         """Add many files, URLs or already cleaned :class:`~ingest.Article` objects, cleaning
         in ``workers`` processes while this one embeds several articles per encoder call;
         yield one :class:`Outcome` per source as it is stored, in the order given (for an
@@ -351,12 +357,15 @@ class KnowledgeBase:
         Resumable: each stored source is noted with its size and modification time (URLs by
         address), committed as it goes, so running the same batch again after an
         interruption skips what was stored without reading it. A file that changed is read
-        again. One bad source is reported in its outcome and never stops the others.
+        again (and its new text replaces the old: status ``"updated"``). One bad source is
+        reported in its outcome and never stops the others.
 
         Args:
             sources: files, URLs (see :func:`ingest.discover` for directories) and Articles.
             workers: cleaning processes (default: the CPUs; small batches clean in-process).
             allow_private: fetch URLs on private networks too (see :mod:`ingest.fetch`).
+            refetch: fetch URLs stored before again, so that a page that changed replaces its
+                earlier text (files are read again whenever they changed). Default False.
         """
         self._check_open()
         plan = []  # (source, stamp, id of the article an earlier run stored from it, or an Article)
@@ -365,8 +374,9 @@ class KnowledgeBase:
                 plan.append((source.source or source.id, None, source))
                 continue
             stamp = _stamp(str(source))
+            known = stamp is not None and not (refetch and stamp == URL_STAMP)
             with self._lock:
-                plan.append((str(source), stamp, self._store.stamped(str(source), stamp) if stamp else None))
+                plan.append((str(source), stamp, self._store.stamped(str(source), stamp) if known else None))
         loading = load_many([source for source, _, stored in plan if stored is None],
                             workers=workers, allow_private=allow_private)
         batch: list = []  # Outcomes, and articles split and waiting to be embedded, in order
@@ -445,11 +455,18 @@ class KnowledgeBase:
             if self._store.has_article(article.id):
                 self._store.add_source(article.id, article.source)
                 return Added(self._info(article.id), "unchanged")
-            copy_of = self._store.near_duplicate(signature, excluding=self._store.from_source(article.source, copies=False))
+            copy_of = self._store.near_duplicate(signature, excluding=self._earlier(article, copies=False))
             if copy_of is not None:
                 self._store.add_source(copy_of, article.source)
                 return Added(self._info(copy_of), "duplicate")
         return None
+
+    def _earlier(self, article: Article, *, copies: bool = True) -> list[str]:
+        """The articles ``article``'s source gave before (see :meth:`Store.from_source`), which
+        it replaces. An upload's name is no place (two files may share one): none."""
+        if article.source is None or article.source.startswith(UPLOAD_PREFIX):
+            return []
+        return [a for a in self._store.from_source(article.source, copies=copies) if a != article.id]
 
     @writes
     def _store_article(self, article: Article, passages: list[ingest.Passage], vectors: np.ndarray,
@@ -466,7 +483,7 @@ class KnowledgeBase:
                 vectors = self.encoder.encode_passages([p.text for p in passages])
                 terms = [lexical.terms(p.text) for p in passages]
             self._dense.current()
-            older = [a for a in self._store.from_source(article.source) if a != article.id]
+            older = self._earlier(article)
             try:
                 if older:  # the file or page changed since it was added: this version replaces that one
                     pids, gone, before = self._store.replace(older, article, passages, vectors, terms, signature)

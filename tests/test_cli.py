@@ -166,6 +166,16 @@ def test_urls_on_this_machine_are_refused_unless_allowed(tmp_path, monkeypatch):
         assert shown.exit_code == 0 and "社群运营" in shown.stdout
         added = run("add", url, "--allow-private", "--kb", tmp_path / "kb")
         assert added.exit_code == 0 and "added" in added.stdout
+        # The page changes: a stored URL is not fetched again, unless --refetch.
+        (tmp_path / "page.html").write_text(
+            "<html><head><meta charset='utf-8'><title>活动运营</title></head><body><article>"
+            + "<p>活动运营要在活动结束后复盘转化率和复购率,并把经验写进下一次的方案。</p>" * 6
+            + "</article></body></html>", encoding="utf-8")
+        assert "skipped" in run("add", url, "--allow-private", "--kb", tmp_path / "kb").stdout
+        again = run("add", url, "--allow-private", "--refetch", "--kb", tmp_path / "kb")
+        assert again.exit_code == 0 and "updated" in again.stdout and "replaces what this source gave" in again.stdout
+        listed = run("list", "--kb", tmp_path / "kb").stdout
+        assert "活动运营" in listed and "社群运营" not in listed
     finally:
         httpd.shutdown()
 

@@ -730,3 +730,10 @@ def test_an_updated_source_leaves_what_other_sources_gave(fake_kb, tmp_path):
     assert set(kept) == {original.id, updated.article.id}
     assert kept[original.id].source == str(mirror.resolve()) and kept[original.id].also_from == ()
     assert fake_kb.check() == []
+
+
+def test_two_uploads_with_one_name_are_two_articles(fake_kb):
+    first = fake_kb.add_upload("notes.txt", "Notes\n\nOur webinar needs a host and a rehearsal the day before.".encode())
+    second = fake_kb.add_upload("notes.txt", "Notes\n\nThe coupon campaign targets members who lapsed last quarter.".encode())
+    assert (first.status, second.status) == ("added", "added")  # a name is not a place: no replacing
+    assert len(fake_kb.articles()) == 2
