@@ -176,6 +176,8 @@ class KnowledgeBase:
         self.writer_lock = WriterLock(path)
         self._last_query: tuple = (None, None)
         self._helper: ThreadPoolExecutor | None = None
+        #: False while a rebuild copies articles into this base: every stored version is kept.
+        self._replacing = True
         self._attach(store)
 
     def _follow_rebuild(self, reopen: bool = False) -> None:
@@ -464,7 +466,7 @@ class KnowledgeBase:
     def _earlier(self, article: Article, *, copies: bool = True) -> list[str]:
         """The articles ``article``'s source gave before (see :meth:`Store.from_source`), which
         it replaces. An upload's name is no place (two files may share one): none."""
-        if article.source is None or article.source.startswith(UPLOAD_PREFIX):
+        if not self._replacing or article.source is None or article.source.startswith(UPLOAD_PREFIX):
             return []
         return [a for a in self._store.from_source(article.source, copies=copies) if a != article.id]
 

@@ -737,3 +737,12 @@ def test_two_uploads_with_one_name_are_two_articles(fake_kb):
     second = fake_kb.add_upload("notes.txt", "Notes\n\nThe coupon campaign targets members who lapsed last quarter.".encode())
     assert (first.status, second.status) == ("added", "added")  # a name is not a place: no replacing
     assert len(fake_kb.articles()) == 2
+
+
+def test_a_rebuild_keeps_two_stored_versions_of_one_source(fake_kb):
+    # A base from before updates replaced anything may hold two versions of one file.
+    fake_kb._replacing = False
+    fake_kb.add_text("Version one of the launch plan: brief the hosts on Monday.", source="/notes/plan.txt")
+    fake_kb.add_text("Version two of the launch plan: a rehearsal with the hosts on Tuesday.", source="/notes/plan.txt")
+    fake_kb._replacing = True
+    assert fake_kb.rebuild() == 2 and len(fake_kb.articles()) == 2
