@@ -16,10 +16,11 @@ import streamlit as st
 from index import IngestError, KnowledgeBase, KnowledgeBaseError, NotFound, discover, highlight_spans
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
+#: Questions the sample corpus answers (tests/test_app.py checks each one is answered).
 EXAMPLES = [
-    "What do operators fear the most?",
     "How do TO B operators grow?",
-    "运营人员如何避免只做杂事?",
+    "What do operators compete on after 30?",
+    "运营的核心是什么?",
     "小丽的工资为什么一直涨不上去?",
     "運營應該優先解決什麼問題?",
 ]
@@ -40,7 +41,10 @@ UI = {
         "remove": "Remove", "removed": "Removed: {title}", "already_removed": "Already removed: {title}",
         "remove_failed": "Could not remove {title}: {error}", "building": "Building the knowledge base from the "
         "sample corpus…", "building_step": "Added {n} of {total}: {name}", "by_language": "By language",
-        "by_site": "By site", "articles": "articles", "passages": "passages", "passage": "passage",
+        "by_site": "By site", "articles": "articles", "passages": "passages", "n_passages": "{n} passages",
+        "n_passage": "{n} passage", "replace_uploads": "Replace what an earlier upload of the same file name gave",
+        "confirm_remove": "Remove “{title}” from the knowledge base", "no_match": "No articles match the filters.",
+        "url_space": "“{url}” has a space in it: a web address has none.",
         "history": "Earlier questions",
         "empty": "The knowledge base is empty: add articles in the Library tab.",
     },
@@ -55,12 +59,17 @@ UI = {
         "not_url": "“{url}”不是网址:请输入以 http:// 或 https:// 开头的网址。", "added": "已添加:{title}", "updated": "已更新:{title}(替换同一文件或网页之前的版本)", "unchanged": "已在知识库中:{title}",
         "duplicate": "与已有文章重复:{title}", "failed": "无法添加 {error}", "remove": "删除",
         "removed": "已删除:{title}", "already_removed": "已经删除:{title}", "remove_failed": "无法删除 {title}:{error}", "building": "正在用示例文章建立知识库……", "building_step": "已添加 {n}/{total}:{name}",
-        "by_language": "按语言", "by_site": "按网站", "articles": "文章", "passages": "段落", "passage": "段落",
+        "by_language": "按语言", "by_site": "按网站", "articles": "文章", "passages": "段落", "n_passages": "{n} 个段落",
+        "n_passage": "{n} 个段落", "replace_uploads": "替换之前以同一文件名上传的内容",
+        "confirm_remove": "从知识库删除“{title}”", "no_match": "没有符合筛选条件的文章。",
+        "url_space": "“{url}”中有空格:网址里不能有空格。",
         "history": "之前的问题",
         "empty": "知识库是空的:请在“文章库”中添加文章。",
     },
 }
 LANGUAGE_NAMES = {"en": "English", "zh-Hans": "简体中文", "zh-Hant": "繁體中文"}
+#: ... as the Chinese interface names them.
+LANGUAGE_NAMES_ZH = {**LANGUAGE_NAMES, "en": "英文"}
 # Characters that markdown, Streamlit's directives (:red[...]) and maths ($...$) give meaning
 # to. Every one is escaped in document text before it reaches st.markdown.
 #: The Library's URL box takes web addresses only: ``KnowledgeBase.add`` also reads files, and
@@ -95,7 +104,12 @@ def marked(text: str, question: str, cited: list[tuple[int, int]]) -> str:
     ``**`` after 。 and before a character is not a delimiter, so the sentence would show
     asterisks. Bold words are safe: they start and end with a letter or a character.
     """
-    terms = highlight_spans(text, question)
+    terms = []
+    for s, e in highlight_spans(text, question):  # touching words are one bold run: "**a****b**" showed its stars
+        if terms and s <= terms[-1][1]:
+            terms[-1] = (terms[-1][0], max(e, terms[-1][1]))
+        else:
+            terms.append((s, e))
 
     def highlighted(start: int, end: int) -> str:
         out, position = [], start
@@ -121,6 +135,11 @@ def marked(text: str, question: str, cited: list[tuple[int, int]]) -> str:
         out += [highlighted(position, start), background(start, end)]
         position = end
     return "".join(out) + highlighted(position, len(text))
+
+
+def language_name(code: str) -> str:
+    names = LANGUAGE_NAMES_ZH if st.session_state.get("ui_lang") == "zh" else LANGUAGE_NAMES
+    return names.get(code, code)
 
 
 def t(key: str, **values) -> str:
@@ -151,7 +170,7 @@ def ask_tab(kb: KnowledgeBase, articles: list) -> None:
             st.session_state["question"] = example
     with st.expander(t("filters")):
         langs = st.multiselect(t("languages"), sorted({a.lang for a in articles}), key="filter_langs",
-                               format_func=lambda code: LANGUAGE_NAMES.get(code, code))
+                               format_func=language_name)
         sites = st.multiselect(t("sites"), sorted({a.site for a in articles}), key="filter_sites")
     question = st.text_input(t("question"), key="question").strip()
     if st.button(t("ask"), key="ask", type="primary") and not question:
@@ -180,6 +199,9 @@ HISTORY_SHOWN = 9
 
 def show_answer(kb: KnowledgeBase, question: str, langs, sites) -> None:
     answer = kb.ask(question, langs=langs, sites=sites)
+    if not answer.citations and (langs or sites):
+        st.info(t("no_match"))
+        return
     with st.container(key="answer"):
         if answer.found:
             st.markdown(escape(answer.text))
@@ -192,7 +214,7 @@ def show_answer(kb: KnowledgeBase, question: str, langs, sites) -> None:
             link = safe_link(hit.source)
             title = escape(hit.title)
             st.markdown(f"**[{n}]** {f'[{title}]({link})' if link else title}")
-            st.caption(f"{escape(origin(hit.source, hit.site))} · {LANGUAGE_NAMES.get(hit.lang, hit.lang)}")
+            st.caption(f"{escape(origin(hit.source, hit.site))} · {language_name(hit.lang)}")
             st.markdown(marked(hit.text, question, cited))
             with st.expander(t("context")):
                 full = kb.article_text(hit.article_id)
@@ -203,28 +225,33 @@ def show_answer(kb: KnowledgeBase, question: str, langs, sites) -> None:
 def library_tab(kb: KnowledgeBase, articles: list) -> None:
     for level, text in st.session_state.pop("flash", []):  # what the last add or remove did
         getattr(st, level)(text)
+    if st.session_state.pop("clear_url", False):  # before the box is drawn, the only time it may be set
+        st.session_state["add_url"] = ""
     url = st.text_input(t("add_url"), key="add_url", placeholder="https://").strip()
     if st.button(t("add_url_button"), key="add_url_button"):
         if not url:
             st.warning(t("url_empty"))
+        elif re.match(r"^https?://", url, re.IGNORECASE) and re.search(r"\s", url):
+            st.error(t("url_space", url=url))
         elif not WEB_ADDRESS.match(url):
             st.error(t("not_url", url=url))
         else:
             with st.spinner(url):
-                report(lambda: kb.add(url))
+                st.session_state["clear_url"] = report(lambda: kb.add(url))
             st.rerun()  # every tab's counts and lists include the new article
     # A new key per round empties the uploader once its files are added (else every click
     # added them all again).
     round_ = st.session_state.get("upload_round", 0)
     files = st.file_uploader(t("upload"), type=["txt", "md", "markdown", "html", "htm"],
                              accept_multiple_files=True, key=f"upload-{round_}")
+    replace = st.checkbox(t("replace_uploads"), value=True, key="replace_uploads")
     if st.button(t("add_files"), key="add_files"):
         if not files:
             st.warning(t("no_files"))
         else:
             bar = st.progress(0.0)
             for n, file in enumerate(files, 1):
-                report(lambda: kb.add_upload(file.name, file.getvalue()))
+                report(lambda: kb.add_upload(file.name, file.getvalue(), replace=replace))
                 bar.progress(n / len(files), text=file.name)
             save(kb)
             st.session_state["upload_round"] = round_ + 1
@@ -233,10 +260,14 @@ def library_tab(kb: KnowledgeBase, articles: list) -> None:
         with st.container(border=True, key=f"article-{article.id}"):
             left, right = st.columns([5, 1])
             left.markdown(f"**{escape(article.title)}**")
-            count = t("passage") if article.passages == 1 else t("passages")
+            count = t("n_passage" if article.passages == 1 else "n_passages", n=article.passages)
             left.caption(f"{escape(origin(article.source, article.site))} · "
-                         f"{LANGUAGE_NAMES.get(article.lang, article.lang)} · {article.passages} {count} · `{article.id}`")
-            right.button(t("remove"), key=f"remove-{article.id}", on_click=remove, args=(kb, article.id, article.title))
+                         f"{language_name(article.lang)} · {count} · `{article.id}`")
+            # Removing takes a second click in a popover: a double click removed two articles
+            # (the next card's button slid under the pointer).
+            with right.popover(t("remove")):
+                st.button(t("confirm_remove", title=article.title), key=f"remove-{article.id}", type="primary",
+                          on_click=remove, args=(kb, article.id, article.title))
 
 
 def remove(kb: KnowledgeBase, article_id: str, title: str) -> None:
@@ -252,6 +283,7 @@ def remove(kb: KnowledgeBase, article_id: str, title: str) -> None:
         return
     save(kb)
     flash("success", t("removed", title=title))
+    st.toast(t("removed", title=title))  # where the reader is: the message above may be screens away
 
 
 def flash(level: str, text: str) -> None:
@@ -268,18 +300,20 @@ def save(kb: KnowledgeBase) -> None:
         pass
 
 
-def report(add) -> None:
-    """Run one add and keep what happened for the next run, naming the input on failure."""
+def report(add) -> bool:
+    """Run one add and keep what happened for the next run, naming the input on failure; True
+    if it worked."""
     try:
         result = add()
     except (IngestError, KnowledgeBaseError) as exc:
         flash("error", t("failed", error=str(exc)))
-        return
+        return False
     flash("success", t(result.status, title=result.article.title))
+    return True
 
 
 def overview_tab(articles: list) -> None:
-    rows = [{"language": LANGUAGE_NAMES.get(a.lang, a.lang), "site": a.site, "articles": 1, "passages": a.passages}
+    rows = [{"language": language_name(a.lang), "site": a.site, "articles": 1, "passages": a.passages}
             for a in articles]
     if not rows:
         st.info(t("empty"))

@@ -176,8 +176,6 @@ class KnowledgeBase:
         self.writer_lock = WriterLock(path)
         self._last_query: tuple = (None, None)
         self._helper: ThreadPoolExecutor | None = None
-        #: False while a rebuild copies articles into this base: every stored version is kept.
-        self._replacing = True
         self._attach(store)
 
     def _follow_rebuild(self, reopen: bool = False) -> None:
@@ -330,11 +328,13 @@ class KnowledgeBase:
         """Add an article given as text (cleaned like a ``.txt`` file)."""
         return self.add_article(ingest.parse(text, "text", source=source, title=title))
 
-    def add_upload(self, name: str, data: bytes) -> Added:
+    def add_upload(self, name: str, data: bytes, *, replace: bool = False) -> Added:
         """Add an uploaded file (``.txt``, ``.md`` or ``.html`` by its ``name``) from its bytes.
 
-        The article's source is ``upload:<name>``. Raises :class:`ingest.IngestError` naming
-        the file when it cannot be read.
+        The article's source is ``upload:<name>``. With ``replace``, it replaces what an earlier
+        upload of that name gave (an edited file uploaded again); by default it does not (two
+        people's ``notes.txt`` are two articles). Raises :class:`ingest.IngestError` naming the
+        file when it cannot be read.
         """
         import dataclasses
         import tempfile
@@ -347,7 +347,7 @@ class KnowledgeBase:
                 article = ingest.load(path)
             except ingest.IngestError as exc:
                 raise type(exc)(safe, exc.problem) from exc
-        return self.add_article(dataclasses.replace(article, source=f"{UPLOAD_PREFIX}{safe}"))
+        return self.add_article(dataclasses.replace(article, source=f"{UPLOAD_PREFIX}{safe}"), replace=replace)
 
     def add_many(self, sources: Iterable[str | os.PathLike | Article], *, workers: int | None = None,
                  allow_private: bool = False, refetch: bool = False) -> Iterator[Outcome]:
@@ -432,23 +432,26 @@ class KnowledgeBase:
                 self._store.record_stamp(source, stamp, added.article.id)
         return Outcome(source, added.status, added.article)
 
-    def add_article(self, article: Article) -> Added:
+    def add_article(self, article: Article, *, replace: bool = True) -> Added:
         """Add an article that is already cleaned (see :func:`ingest.load`).
+
+        With ``replace`` (the default), an article its source (``article.source``) gave before
+        is replaced by this one when the text differs (status ``"updated"``).
 
         Splitting and embedding run outside every lock, so searches (and other writers)
         are not held up by them; the store write holds the base's writer lock and raises
         :class:`~index.errors.Busy` when another writer held it for longer than
         ``writer_lock.timeout`` seconds (30, or ``$KB_LOCK_TIMEOUT``)."""
         signature = fingerprint.minhash(article.text)
-        known = self._known(article, signature)
+        known = self._known(article, signature, replace)
         if known is not None:
             return known
         encoder = self.encoder
         passages = _split(article, encoder)
         vectors = encoder.encode_passages([p.text for p in passages])
-        return self._store_article(article, passages, vectors, encoder.id, signature)
+        return self._store_article(article, passages, vectors, encoder.id, signature, replace)
 
-    def _known(self, article: Article, signature: np.ndarray) -> Added | None:
+    def _known(self, article: Article, signature: np.ndarray, replace: bool = True) -> Added | None:
         """What to answer without embedding: the article is stored already, or a near-duplicate
         copy of it is (its source is recorded on the stored copy); else None. An earlier
         version first added from the same source is no copy: the new one replaces it."""
@@ -457,7 +460,8 @@ class KnowledgeBase:
             if self._store.has_article(article.id):
                 self._store.add_source(article.id, article.source)
                 return Added(self._info(article.id), "unchanged")
-            copy_of = self._store.near_duplicate(signature, excluding=self._earlier(article, copies=False))
+            earlier = self._earlier(article, copies=False) if replace else []
+            copy_of = self._store.near_duplicate(signature, excluding=earlier)
             if copy_of is not None:
                 self._store.add_source(copy_of, article.source)
                 return Added(self._info(copy_of), "duplicate")
@@ -465,17 +469,17 @@ class KnowledgeBase:
 
     def _earlier(self, article: Article, *, copies: bool = True) -> list[str]:
         """The articles ``article``'s source gave before (see :meth:`Store.from_source`), which
-        it replaces. An upload's name is no place (two files may share one): none."""
-        if not self._replacing or article.source is None or article.source.startswith(UPLOAD_PREFIX):
+        it replaces."""
+        if article.source is None:
             return []
         return [a for a in self._store.from_source(article.source, copies=copies) if a != article.id]
 
     @writes
     def _store_article(self, article: Article, passages: list[ingest.Passage], vectors: np.ndarray,
-                       encoder_id: str, signature: np.ndarray) -> Added:
+                       encoder_id: str, signature: np.ndarray, replace: bool = True) -> Added:
         """The write half of :meth:`add_article`, under the writer lock: checks again what
         another writer may have stored meanwhile, then stores in one transaction."""
-        known = self._known(article, signature)
+        known = self._known(article, signature, replace)
         if known is not None:
             return known
         terms = [lexical.terms(p.text) for p in passages]  # outside the lock searches take
@@ -485,7 +489,7 @@ class KnowledgeBase:
                 vectors = self.encoder.encode_passages([p.text for p in passages])
                 terms = [lexical.terms(p.text) for p in passages]
             self._dense.current()
-            older = self._earlier(article)
+            older = self._earlier(article) if replace else []
             try:
                 if older:  # the file or page changed since it was added: this version replaces that one
                     pids, gone, before = self._store.replace(older, article, passages, vectors, terms, signature)

@@ -94,10 +94,9 @@ def rebuild(kb: "KnowledgeBase", model, progress: Callable[[int, int], None] | N
     also_from = {a.id: a.also_from for a in kb.articles()}
     fresh = KnowledgeBase.open(target, model=model or kb.encoder, vector_store=kb.vector_store.backend,
                                milvus_uri=kb.vector_store.milvus_uri)
-    fresh._replacing = False  # a copy: two stored versions of one source both stay
     try:
         for done, row in enumerate(stored, 1):
-            added = fresh.add_article(_reparse(row))
+            added = fresh.add_article(_reparse(row), replace=False)  # a copy: every stored version stays
             for other in also_from.get(row.id, ()):
                 fresh._store.add_source(added.article.id, other)
             if progress:

@@ -54,7 +54,7 @@ def test_question_gets_an_answer_with_numbered_sources(monkeypatch, seeds_kb_cop
 def test_example_button_fills_the_question(monkeypatch, seeds_kb_copy):
     at = app(monkeypatch, seeds_kb_copy)
     at.button(key="example-0").click().run()
-    assert at.text_input(key="question").value == "What do operators fear the most?"
+    assert at.text_input(key="question").value == "How do TO B operators grow?"
     assert source_headers(at)
 
 
@@ -241,3 +241,65 @@ def test_removing_an_article_another_tab_removed_says_so(monkeypatch, seeds_kb_c
     assert [s.value for s in first.success] == [f"Removed: {victim.title}"]
     second.button(key=f"remove-{victim.id}").click().run()
     assert not second.exception and [w.value for w in second.warning] == [f"Already removed: {victim.title}"]
+
+
+def test_every_example_question_is_answered_on_the_sample_corpus(seeds_kb):
+    import ast
+
+    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
+    examples = next(ast.literal_eval(node.value) for node in tree.body
+                    if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "EXAMPLES")
+    assert len(examples) == 5
+    for question in examples:
+        assert seeds_kb.ask(question).found, question  # a "Try:" button must not say "no good answer"
+
+
+def test_touching_highlighted_words_are_one_bold_run(monkeypatch, seeds_kb_copy):
+    at = ask(app(monkeypatch, seeds_kb_copy), "運營人員的價值")
+    cards = [m.value for m in at.markdown if "運營" in m.value]
+    assert cards and not any("****" in value for value in cards)
+
+
+def test_filters_that_match_nothing_say_so(monkeypatch, seeds_kb_copy):
+    with KnowledgeBase.open(seeds_kb_copy) as kb:
+        kb.add_text("Webinar hosts rehearse the day before and send the recording to everyone who signed up.",
+                    title="Webinars", source="https://example.com/webinars")
+    at = app(monkeypatch, seeds_kb_copy)
+    at.multiselect(key="filter_langs").set_value(["zh-Hans"])
+    at.multiselect(key="filter_sites").set_value(["example.com"])  # only an English article there
+    ask(at, "运营的核心是什么?")
+    assert [i.value for i in at.info] == ["No articles match the filters."] and not source_headers(at)
+
+
+def test_an_edited_upload_replaces_the_earlier_one_unless_asked_not_to(monkeypatch, seeds_kb_copy):
+    at = app(monkeypatch, seeds_kb_copy)
+    for n, (code, hour) in enumerate((("HAWK-21", "18:00"), ("SWAN-63", "17:00"))):
+        text = f"Badge access rules\n\nThe booking code is {code}. Badges are returned at {hour} at the front desk."
+        at.file_uploader(key=f"upload-{n}").set_value([("badges.txt", text.encode(), "text/plain")])
+        at.run()
+        at.button(key="add_files").click().run()
+    assert [s.value for s in at.success][-1].startswith("Updated: Badge access rules")
+    with KnowledgeBase.open(seeds_kb_copy) as kb:
+        badges = [a for a in kb.articles() if a.source == "upload:badges.txt"]
+        assert len(badges) == 1 and "SWAN-63" in kb.article_text(badges[0].id)
+    at.checkbox(key="replace_uploads").uncheck()
+    at.file_uploader(key="upload-2").set_value([("badges.txt", b"Badge access rules\n\nVisitors wear a red badge all day.", "text/plain")])
+    at.run()
+    at.button(key="add_files").click().run()
+    with KnowledgeBase.open(seeds_kb_copy) as kb:
+        assert len([a for a in kb.articles() if a.source == "upload:badges.txt"]) == 2
+
+
+def test_the_url_box_is_emptied_after_an_add_and_names_a_space(monkeypatch, seeds_kb_copy, site):
+    base, root = site
+    (root / "p.html").write_text("<html><head><meta charset='utf-8'><title>复盘</title></head><body><article>"
+                                 + "<p>活动结束后要复盘转化率和复购率,并把经验写进下一次的方案。</p>" * 6
+                                 + "</article></body></html>", encoding="utf-8")
+    monkeypatch.setenv("KB_ALLOW_PRIVATE_URLS", "1")
+    at = app(monkeypatch, seeds_kb_copy)
+    at.text_input(key="add_url").set_value("https://exa mple.com/post")
+    at.button(key="add_url_button").click().run()
+    assert at.error and "has a space in it" in at.error[0].value
+    at.text_input(key="add_url").set_value(f"{base}/p.html")
+    at.button(key="add_url_button").click().run()
+    assert [s.value for s in at.success] == ["Added: 复盘"] and at.text_input(key="add_url").value == ""

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from index import EncoderError, EncoderMismatch, KnowledgeBase, KnowledgeBaseError, NotFound
-from ingest import IngestError
+from ingest import IngestError, parse
 from index.lexical import terms
 
 from .conftest import SEEDS
@@ -737,12 +737,13 @@ def test_two_uploads_with_one_name_are_two_articles(fake_kb):
     second = fake_kb.add_upload("notes.txt", "Notes\n\nThe coupon campaign targets members who lapsed last quarter.".encode())
     assert (first.status, second.status) == ("added", "added")  # a name is not a place: no replacing
     assert len(fake_kb.articles()) == 2
+    third = fake_kb.add_upload("notes.txt", "Notes\n\nThe webinar rehearsal moves to Thursday morning.".encode(), replace=True)
+    assert third.status == "updated" and [a.id for a in fake_kb.articles()] == [third.article.id]
 
 
 def test_a_rebuild_keeps_two_stored_versions_of_one_source(fake_kb):
     # A base from before updates replaced anything may hold two versions of one file.
-    fake_kb._replacing = False
-    fake_kb.add_text("Version one of the launch plan: brief the hosts on Monday.", source="/notes/plan.txt")
-    fake_kb.add_text("Version two of the launch plan: a rehearsal with the hosts on Tuesday.", source="/notes/plan.txt")
-    fake_kb._replacing = True
+    for text in ("Version one of the launch plan: brief the hosts on Monday.",
+                 "Version two of the launch plan: a rehearsal with the hosts on Tuesday."):
+        fake_kb.add_article(parse(text, "text", source="/notes/plan.txt"), replace=False)
     assert fake_kb.rebuild() == 2 and len(fake_kb.articles()) == 2
