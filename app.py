@@ -41,7 +41,7 @@ UI = {
         "remove": "Remove", "removed": "Removed: {title}", "already_removed": "Already removed: {title}",
         "remove_failed": "Could not remove {title}: {error}", "building": "Building the knowledge base from the "
         "sample corpus…", "building_step": "Added {n} of {total}: {name}", "by_language": "By language",
-        "by_site": "By site", "articles": "articles", "passages": "passages", "n_passages": "{n} passages",
+        "by_site": "By site", "files": "Files and uploads", "articles": "articles", "passages": "passages", "n_passages": "{n} passages",
         "n_passage": "{n} passage", "replace_uploads": "Replace what an earlier upload of the same file name gave",
         "confirm_remove": "Remove “{title}” from the knowledge base", "no_match": "No articles match the filters.",
         "url_space": "“{url}” has a space in it: a web address has none.",
@@ -59,7 +59,7 @@ UI = {
         "not_url": "“{url}”不是网址:请输入以 http:// 或 https:// 开头的网址。", "added": "已添加:{title}", "updated": "已更新:{title}(替换同一文件或网页之前的版本)", "unchanged": "已在知识库中:{title}",
         "duplicate": "与已有文章重复:{title}", "failed": "无法添加 {error}", "remove": "删除",
         "removed": "已删除:{title}", "already_removed": "已经删除:{title}", "remove_failed": "无法删除 {title}:{error}", "building": "正在用示例文章建立知识库……", "building_step": "已添加 {n}/{total}:{name}",
-        "by_language": "按语言", "by_site": "按网站", "articles": "文章", "passages": "段落", "n_passages": "{n} 个段落",
+        "by_language": "按语言", "by_site": "按网站", "files": "文件和上传", "articles": "文章", "passages": "段落", "n_passages": "{n} 个段落",
         "n_passage": "{n} 个段落", "replace_uploads": "替换之前以同一文件名上传的内容",
         "confirm_remove": "从知识库删除“{title}”", "no_match": "没有符合筛选条件的文章。",
         "url_space": "“{url}”中有空格:网址里不能有空格。",
@@ -142,6 +142,11 @@ def language_name(code: str) -> str:
     return names.get(code, code)
 
 
+def site_name(site: str) -> str:
+    """A site as the filters and charts show it; articles from files have the site "file"."""
+    return t("files") if site == "file" else site
+
+
 def t(key: str, **values) -> str:
     return UI[st.session_state.get("ui_lang", "en")][key].format(**values)
 
@@ -171,7 +176,7 @@ def ask_tab(kb: KnowledgeBase, articles: list) -> None:
     with st.expander(t("filters")):
         langs = st.multiselect(t("languages"), sorted({a.lang for a in articles}), key="filter_langs",
                                format_func=language_name)
-        sites = st.multiselect(t("sites"), sorted({a.site for a in articles}), key="filter_sites")
+        sites = st.multiselect(t("sites"), sorted({a.site for a in articles}), key="filter_sites", format_func=site_name)
     question = st.text_input(t("question"), key="question").strip()
     if st.button(t("ask"), key="ask", type="primary") and not question:
         st.warning(t("question_empty"))
@@ -313,7 +318,7 @@ def report(add) -> bool:
 
 
 def overview_tab(articles: list) -> None:
-    rows = [{"language": language_name(a.lang), "site": a.site, "articles": 1, "passages": a.passages}
+    rows = [{"language": language_name(a.lang), "site": site_name(a.site), "articles": 1, "passages": a.passages}
             for a in articles]
     if not rows:
         st.info(t("empty"))

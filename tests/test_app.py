@@ -265,6 +265,7 @@ def test_filters_that_match_nothing_say_so(monkeypatch, seeds_kb_copy):
         kb.add_text("Webinar hosts rehearse the day before and send the recording to everyone who signed up.",
                     title="Webinars", source="https://example.com/webinars")
     at = app(monkeypatch, seeds_kb_copy)
+    assert at.multiselect(key="filter_sites").options == ["example.com", "Files and uploads"]  # not "file"
     at.multiselect(key="filter_langs").set_value(["zh-Hans"])
     at.multiselect(key="filter_sites").set_value(["example.com"])  # only an English article there
     ask(at, "运营的核心是什么?")
