@@ -114,6 +114,8 @@ def _choose_sentences(kb: "KnowledgeBase", question: str, hits: list[Hit]) -> li
     for n in range(len(hits)):
         mine = [i for i, owner in enumerate(owners) if owner == n]
         mine = [i for i in mine if not unquotable[i]] or mine
+        if not mine:  # a passage without a sentence (empty text)
+            continue
         best = max(mine, key=lambda i: scores[i])
         if all(float(vectors[best] @ vectors[c]) < REDUNDANT_COSINE for c in chosen):
             chosen.append(best)

@@ -442,30 +442,50 @@ class KnowledgeBase:
         are not held up by them; the store write holds the base's writer lock and raises
         :class:`~index.errors.Busy` when another writer held it for longer than
         ``writer_lock.timeout`` seconds (30, or ``$KB_LOCK_TIMEOUT``)."""
+        return self._add(article, replace=replace)
+
+    def _add(self, article: Article, *, replace: bool = True, dedupe: bool = True) -> Added:
+        """:meth:`add_article`; a rebuild copies with neither ``replace`` nor ``dedupe`` (no
+        near-duplicate folding), so that every stored article stays as it is."""
         signature = fingerprint.minhash(article.text)
-        known = self._known(article, signature, replace)
+        known = self._known(article, signature, replace, dedupe)
         if known is not None:
             return known
         encoder = self.encoder
         passages = _split(article, encoder)
         vectors = encoder.encode_passages([p.text for p in passages])
-        return self._store_article(article, passages, vectors, encoder.id, signature, replace)
+        return self._store_article(article, passages, vectors, encoder.id, signature, replace, dedupe)
 
-    def _known(self, article: Article, signature: np.ndarray, replace: bool = True) -> Added | None:
+    def _known(self, article: Article, signature: np.ndarray, replace: bool = True,
+               dedupe: bool = True) -> Added | None:
         """What to answer without embedding: the article is stored already, or a near-duplicate
         copy of it is (its source is recorded on the stored copy); else None. An earlier
-        version first added from the same source is no copy: the new one replaces it."""
+        version first added from the same source is no copy: the new one replaces it. When the
+        source now gives another stored article, what it gave before goes (with ``replace``)."""
         self._follow_rebuild()
         with self._lock:
             if self._store.has_article(article.id):
                 self._store.add_source(article.id, article.source)
-                return Added(self._info(article.id), "unchanged")
-            earlier = self._earlier(article, copies=False) if replace else []
-            copy_of = self._store.near_duplicate(signature, excluding=earlier)
-            if copy_of is not None:
+                found = Added(self._info(article.id), "unchanged")
+            else:
+                earlier = self._earlier(article, copies=False) if replace else []
+                copy_of = self._store.near_duplicate(signature, excluding=earlier) if dedupe else None
+                if copy_of is None:
+                    return None
                 self._store.add_source(copy_of, article.source)
-                return Added(self._info(copy_of), "duplicate")
-        return None
+                found = Added(self._info(copy_of), "duplicate")
+            older = [a for a in self._earlier(article) if a != found.article.id] if replace else []
+        if older:  # outside the base's lock: the writer lock is always taken first
+            self._retire(article.source, older)
+        return found
+
+    @writes
+    def _retire(self, source: str, older: list[str]) -> None:
+        """Take ``source`` off the articles it gave before: it gives another stored one now."""
+        with self._lock:
+            self._dense.current()
+            gone, before = self._store.detach(older, source)
+            self._dense.removed(gone, before)
 
     def _earlier(self, article: Article, *, copies: bool = True) -> list[str]:
         """The articles ``article``'s source gave before (see :meth:`Store.from_source`), which
@@ -476,10 +496,11 @@ class KnowledgeBase:
 
     @writes
     def _store_article(self, article: Article, passages: list[ingest.Passage], vectors: np.ndarray,
-                       encoder_id: str, signature: np.ndarray, replace: bool = True) -> Added:
+                       encoder_id: str, signature: np.ndarray, replace: bool = True,
+                       dedupe: bool = True) -> Added:
         """The write half of :meth:`add_article`, under the writer lock: checks again what
         another writer may have stored meanwhile, then stores in one transaction."""
-        known = self._known(article, signature, replace)
+        known = self._known(article, signature, replace, dedupe)
         if known is not None:
             return known
         terms = [lexical.terms(p.text) for p in passages]  # outside the lock searches take

@@ -96,7 +96,7 @@ def rebuild(kb: "KnowledgeBase", model, progress: Callable[[int, int], None] | N
                                milvus_uri=kb.vector_store.milvus_uri)
     try:
         for done, row in enumerate(stored, 1):
-            added = fresh.add_article(_reparse(row), replace=False)  # a copy: every stored version stays
+            added = fresh._add(_reparse(row), replace=False, dedupe=False)  # a copy: every stored article stays
             for other in also_from.get(row.id, ()):
                 fresh._store.add_source(added.article.id, other)
             if progress:

@@ -235,6 +235,16 @@ class Store:
             self._bump()
         return pids, gone, before
 
+    def detach(self, older: list[str], source: str | None) -> tuple[list[int], int]:
+        """Take ``source`` off the ``older`` articles in one transaction (see :meth:`replace`):
+        the pids deleted with articles that had no other source, and the generation."""
+        with self.transaction():
+            gone: list[int] = []
+            for old in older:
+                gone += self._detach(old, source)
+            before = self._bump()
+        return gone, before
+
     def from_source(self, source: str | None, *, copies: bool = True) -> list[str]:
         """Ids of the articles stored from ``source``: those it was first added from, and with
         ``copies`` those that record it as another source (it held a near-duplicate copy)."""

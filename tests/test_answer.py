@@ -170,3 +170,16 @@ def test_the_next_passage_of_the_best_article_is_cited_within_a_wider_share(tmp_
     with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
         cited = [c.text for c in answer.answer(kb, "why did member day fail for each tier", hits).citations]
     assert cited == [hits[0].text, hits[2].text]  # b is below CITE_MIN_SHARE, a's 0.72 is within 0.7
+
+
+def test_a_hit_without_text_does_not_break_the_answer(tmp_path, monkeypatch):
+    from index import KnowledgeBase, answer
+    from index.results import Hit
+
+    from .fakes import HashEncoder
+
+    monkeypatch.setattr(answer, "confidence", lambda kb, question, hit: 1.0)
+    hits = [Hit("Hosts rehearse the day before the webinar.", 1.0, "a", "a", None, "en", 0, 43),
+            Hit("", 0.95, "b", "b", None, "en", 0, 0)]
+    with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
+        assert [q.text for q in answer.answer(kb, "when do hosts rehearse", hits).quotes] == [hits[0].text]

@@ -747,3 +747,30 @@ def test_a_rebuild_keeps_two_stored_versions_of_one_source(fake_kb):
                  "Version two of the launch plan: a rehearsal with the hosts on Tuesday."):
         fake_kb.add_article(parse(text, "text", source="/notes/plan.txt"), replace=False)
     assert fake_kb.rebuild() == 2 and len(fake_kb.articles()) == 2
+
+
+def test_a_file_edited_into_a_copy_of_another_article_gives_up_its_old_text(fake_kb, tmp_path):
+    f, g = tmp_path / "f.txt", tmp_path / "g.txt"
+    f.write_text("Retention notes\n\nWeekly cohorts show who stays after the first month of use.", encoding="utf-8")
+    g.write_text("Event notes\n\nThe spring fair needs volunteers, posters and a budget approved early.", encoding="utf-8")
+    old = fake_kb.add(f).article
+    other = fake_kb.add(g).article
+    f.write_text(g.read_text(encoding="utf-8"), encoding="utf-8")  # f now says what g says
+    again = fake_kb.add(f)
+    assert again.status == "unchanged" and again.article.id == other.id
+    assert [a.id for a in fake_kb.articles()] == [other.id]  # f's old text is gone, not quoted any more
+    assert old.id not in {h.article_id for h in fake_kb.search("weekly cohorts retention", k=5)}
+    assert fake_kb.check() == []
+
+
+def test_a_rebuild_keeps_an_updated_text_beside_its_near_copy(fake_kb, tmp_path):
+    body = "".join(f"Step {i}: brief the community hosts on the launch plan and the schedule. " for i in range(10))
+    f, g = tmp_path / "f.txt", tmp_path / "g.txt"
+    f.write_text("Launch\n\n" + body + "Reply within two hours.", encoding="utf-8")
+    g.write_text("Launch\n\n" + body + "Reply within two hours!", encoding="utf-8")
+    assert [fake_kb.add(f).status, fake_kb.add(g).status] == ["added", "duplicate"]
+    f.write_text("Launch\n\n" + body + "Reply within one hour.", encoding="utf-8")
+    assert fake_kb.add(f).status == "updated"  # g still gives the old text
+    texts = sorted(fake_kb.article_text(a.id)[-25:] for a in fake_kb.articles())
+    assert fake_kb.rebuild() == 2
+    assert sorted(fake_kb.article_text(a.id)[-25:] for a in fake_kb.articles()) == texts
