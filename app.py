@@ -198,6 +198,8 @@ def set_question(question: str) -> None:
     st.session_state["question"] = question
 
 
+#: Overview bar charts: room for the axis, then this much per bar.
+CHART_BASE_PX, CHART_ROW_PX = 80, 36
 #: Earlier questions listed under the answer, most recent first.
 HISTORY_SHOWN = 9
 
@@ -330,7 +332,8 @@ def overview_tab(articles: list) -> None:
         # One chart per count: on one axis, 5 articles were invisible beside 300 passages.
         for place, count in zip(st.columns(2), ("articles", "passages")):
             place.caption(t(count))
-            place.bar_chart(counts[count], horizontal=True)
+            # Streamlit's default height left each bar a few pixels: give every bar a row.
+            place.bar_chart(counts[count], horizontal=True, height=CHART_BASE_PX + CHART_ROW_PX * len(counts))
 
 
 def main() -> None:

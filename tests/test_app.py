@@ -133,6 +133,9 @@ def test_overview_chart(monkeypatch, seeds_kb_copy):
     at = app(monkeypatch, seeds_kb_copy)
     charts = at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
     assert len(charts) == 4  # articles and passages, by language and by site, each on its own axis
+    import json
+
+    assert json.loads(charts[0].proto.spec).get("height") == 80 + 36 * 3  # a row for each of 3 languages
 
 
 def test_document_text_is_rendered_inert(monkeypatch, tmp_path):
