@@ -48,6 +48,8 @@ _QUESTION_END = re.compile(r"[?？][\s\"”’」』)）]*$")
 #: after the one before ("...members joining.\n\nDaily work"); with this rule, 0 of the 36.
 #: The evaluation set's figures do not move (bench/quotes.py).
 HEADING_MAX_CHARS = 80
+#: A list number left alone at a passage's end ("Operators grow. 2.") counts as a heading.
+_LIST_NUMBER = re.compile(r"\d{1,2}[.)、]")
 #: Two sentences whose vectors are closer than this say the same thing; the second is dropped.
 REDUNDANT_COSINE = 0.92
 #: The base claims an answer when the best passage's confidence, its language-centred cosine
@@ -97,7 +99,8 @@ def _choose_sentences(kb: "KnowledgeBase", question: str, hits: list[Hit]) -> li
     unquotable: list[bool] = []
     for n, hit in enumerate(hits):
         spans = list(sentence_spans(hit.text))
-        heading = [_heading(hit.text, spans, i) for i in range(len(spans))]
+        heading = [_heading(hit.text, spans, i) or bool(_LIST_NUMBER.fullmatch(hit.text[s:e]))
+                   for i, (s, e, _) in enumerate(spans)]
         for i, (start, end, _) in enumerate(spans):
             candidates.append((hit, start, end))
             owners.append(n)

@@ -183,3 +183,16 @@ def test_a_hit_without_text_does_not_break_the_answer(tmp_path, monkeypatch):
             Hit("", 0.95, "b", "b", None, "en", 0, 0)]
     with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
         assert [q.text for q in answer.answer(kb, "when do hosts rehearse", hits).quotes] == [hits[0].text]
+
+
+def test_a_bare_list_number_is_not_quoted(tmp_path, monkeypatch):
+    from index import KnowledgeBase, answer
+    from index.results import Hit
+
+    from .fakes import HashEncoder
+
+    monkeypatch.setattr(answer, "confidence", lambda kb, question, hit: 1.0)
+    text = "Operators grow by owning a metric. 2."
+    with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
+        quotes = answer.answer(kb, "how do operators grow", [Hit(text, 1.0, "a", "a", None, "en", 0, len(text))]).quotes
+    assert [q.text for q in quotes] == ["Operators grow by owning a metric."]
