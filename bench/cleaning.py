@@ -13,7 +13,9 @@
    the input as trafilatura leaves it (HTML) or as it is (text), and, with ``--before``, an
    older ``clean.py`` run in place of ours.
 3. Speed: articles per second for ``extract_html`` on the benchmark pages and for
-   ``clean_text`` on the fixtures' text.
+   ``clean_text`` on the fixtures' text; and milliseconds for ``clean_text`` on lines built to
+   make a regular expression backtrack (dates and bylines repeated; a byline pattern once took
+   seconds on 300 such characters).
 
 Prints a table, then one JSON line per figure.
 """
@@ -178,6 +180,26 @@ def run_fixtures(old_clean) -> tuple[list[dict], float]:
     return results, rate
 
 
+#: Lines of repeated byline fields, the shapes that made BYLINE_RUN backtrack.
+ADVERSARIAL_LINES = {
+    "40 dates joined by ' | '": " | ".join(["2024-03-01"] * 40) + " end",
+    "40 bylines": "作者:小王 | 2024-03-01 | 阅读 1234 " * 40 + "end",
+    "4,000 dates with 年月日": "2024年1月1日 | " * 4000 + "x",
+    "8,000 author fields": "作者:小王|" * 8000 + "正文结束。",
+    "3,000 dates with times": "2024年01月01日 08:32 " * 3000 + "x",
+}
+
+
+def run_adversarial() -> list[dict]:
+    rows = []
+    for name, line in ADVERSARIAL_LINES.items():
+        started = time.perf_counter()
+        clean_text("标题\n\n" + line + "\n\n正文第一段,讲用户增长。")
+        rows.append({"bench": "adversarial_line", "line": name, "chars": len(line),
+                     "clean_text_ms": round((time.perf_counter() - started) * 1000, 1)})
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--before", type=Path, default=Path("/tmp/clean_before.py"),
@@ -214,6 +236,10 @@ def main() -> None:
             lines.append({"bench": "fixtures-mean", "lang": lang, "kind": kind, **{c: round(v, 4) for c, v in means.items()}})
     print(f"\nspeed: extract_html {pages_per_s:.1f} pages/s; clean_text {clean_rate:.0f} text dumps/s (one core)")
     lines.append({"bench": "speed", "extract_html_pages_per_s": round(pages_per_s, 1), "clean_text_docs_per_s": round(clean_rate)})
+    print("\nclean_text on lines built to backtrack")
+    for row in run_adversarial():
+        print(f"  {row['line']:<28}{row['chars']:>8,} characters {row['clean_text_ms']:>8.1f} ms")
+        lines.append(row)
     print()
     for line in lines:
         print(json.dumps(line, ensure_ascii=False))

@@ -227,9 +227,7 @@ class Store:
 
         Raises sqlite3.IntegrityError if another process stored the same article first."""
         with self.transaction():
-            gone: list[int] = []
-            for old in older:
-                gone += self._detach(old, article.source)
+            gone = [pid for old in older for pid in self._detach(old, article.source)]
             before = self._bump()
             pids = self._insert_rows(article, passages, vectors, passage_terms, signature)
             self._bump()
@@ -239,9 +237,7 @@ class Store:
         """Take ``source`` off the ``older`` articles in one transaction (see :meth:`replace`):
         the pids deleted with articles that had no other source, and the generation."""
         with self.transaction():
-            gone: list[int] = []
-            for old in older:
-                gone += self._detach(old, source)
+            gone = [pid for old in older for pid in self._detach(old, source)]
             before = self._bump()
         return gone, before
 

@@ -28,6 +28,33 @@ def check_answer(kb, answer):
         assert f"{quote.text} [{quote.citation}]" in answer.text
 
 
+@pytest.fixture
+def fake_kb(tmp_path, monkeypatch):
+    """A base on the fake encoder, whose scores are not calibrated: every question is answered."""
+    from index import KnowledgeBase, answer
+
+    from .fakes import HashEncoder
+
+    monkeypatch.setattr(answer, "FOUND_MIN_CONFIDENCE", -1.0)
+    with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
+        yield kb
+
+
+def hit(text, score=1.0, article="a"):
+    """A search hit over a whole one-passage article, for answer.answer called directly."""
+    from index.results import Hit
+
+    return Hit(text, score, article, article, None, "en", 0, len(text))
+
+
+def answer_from(kb, monkeypatch, question, hits):
+    """answer.answer over hand-made ``hits``, each taken as relevant."""
+    from index import answer
+
+    monkeypatch.setattr(answer, "confidence", lambda kb, question, hit: 1.0)
+    return answer.answer(kb, question, hits)
+
+
 def test_every_answer_over_the_evaluation_questions_is_exactly_cited(seeds_kb):
     found = 0
     for question in QUESTIONS:
@@ -84,21 +111,17 @@ def test_confidence_is_the_cosine_plus_weighted_coverage(seeds_kb):
     assert confidence(seeds_kb, question, hit) == pytest.approx(hit.similarity + COVERAGE_WEIGHT * coverage)
 
 
-def test_a_two_part_answer_is_quoted_as_two_adjacent_sentences(tmp_path, monkeypatch):
-    from index import KnowledgeBase, answer
+def test_a_two_part_answer_is_quoted_as_two_adjacent_sentences(fake_kb, monkeypatch):
+    from index import answer
 
-    from .fakes import HashEncoder
-
-    monkeypatch.setattr(answer, "FOUND_MIN_CONFIDENCE", -1.0)  # the fake encoder's scores are not calibrated
-    with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
-        kb.add_text("Event notes\n\nThe spring fair had a poster. The campaign warm-up lasts two weeks. "
-                    "The finance lead approves the budget. Volunteers wore green shirts.")
-        question = "How long does the campaign warm-up last, and who approves the budget?"
-        quoted = " ".join(q.text for q in kb.ask(question).quotes)
-        assert "warm-up lasts two weeks. The finance lead approves the budget." in quoted
-        monkeypatch.setattr(answer, "QUOTE_PAIRS", False)
-        single = " ".join(q.text for q in kb.ask(question).quotes)
-        assert not ("two weeks" in single and "approves the budget" in single)  # one sentence: half the answer
+    fake_kb.add_text("Event notes\n\nThe spring fair had a poster. The campaign warm-up lasts two weeks. "
+                     "The finance lead approves the budget. Volunteers wore green shirts.")
+    question = "How long does the campaign warm-up last, and who approves the budget?"
+    quoted = " ".join(q.text for q in fake_kb.ask(question).quotes)
+    assert "warm-up lasts two weeks. The finance lead approves the budget." in quoted
+    monkeypatch.setattr(answer, "QUOTE_PAIRS", False)
+    single = " ".join(q.text for q in fake_kb.ask(question).quotes)
+    assert not ("two weeks" in single and "approves the budget" in single)  # one sentence: half the answer
 
 
 def test_a_quote_does_not_end_with_the_articles_own_question(seeds_kb, monkeypatch):
@@ -111,88 +134,48 @@ def test_a_quote_does_not_end_with_the_articles_own_question(seeds_kb, monkeypat
     assert any(q.text.endswith("?") for q in seeds_kb.ask(question).quotes)
 
 
-def test_a_question_is_quoted_with_the_sentence_that_answers_it_or_alone_if_nothing_else(tmp_path, monkeypatch):
-    from index import KnowledgeBase, answer
-
-    from .fakes import HashEncoder
-
-    monkeypatch.setattr(answer, "FOUND_MIN_CONFIDENCE", -1.0)  # the fake encoder's scores are not calibrated
-    with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
-        kb.add_text("Fears\n\nDo you know what community operators fear? They fear the group going quiet.")
-        quoted = [q.text for q in kb.ask("what do community operators fear").quotes]
-        assert quoted == ["Do you know what community operators fear? They fear the group going quiet."]
-        kb.add_text("Questions only\n\nWhat is a retention cohort?")
-        quoted = [q.text for q in kb.ask("what is a retention cohort").quotes]
-        assert "What is a retention cohort?" in quoted
+def test_a_question_is_quoted_with_the_sentence_that_answers_it_or_alone_if_nothing_else(fake_kb):
+    fake_kb.add_text("Fears\n\nDo you know what community operators fear? They fear the group going quiet.")
+    quoted = [q.text for q in fake_kb.ask("what do community operators fear").quotes]
+    assert quoted == ["Do you know what community operators fear? They fear the group going quiet."]
+    fake_kb.add_text("Questions only\n\nWhat is a retention cohort?")
+    quoted = [q.text for q in fake_kb.ask("what is a retention cohort").quotes]
+    assert "What is a retention cohort?" in quoted
 
 
-def test_a_quote_does_not_end_with_the_next_sections_heading(tmp_path, monkeypatch):
-    from index import KnowledgeBase, answer
+def test_a_quote_does_not_end_with_the_next_sections_heading(fake_kb, monkeypatch):
+    from index import answer
 
-    from .fakes import HashEncoder
-
-    monkeypatch.setattr(answer, "FOUND_MIN_CONFIDENCE", -1.0)  # the fake encoder's scores are not calibrated
-    with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
-        kb.add_text("Community\n\nHosts welcome new members.\n\nDaily work routines\n\n"
-                    "Each morning a question is posted to the group.")
-        question = "hosts welcome new members daily work routines"
-        assert [q.text for q in kb.ask(question).quotes] == ["Hosts welcome new members."]
-        monkeypatch.setattr(answer, "HEADING_MAX_CHARS", 0)  # the rule off: the heading is quoted
-        assert any(q.text.endswith("Daily work routines") for q in kb.ask(question).quotes)
+    fake_kb.add_text("Community\n\nHosts welcome new members.\n\nDaily work routines\n\n"
+                     "Each morning a question is posted to the group.")
+    question = "hosts welcome new members daily work routines"
+    assert [q.text for q in fake_kb.ask(question).quotes] == ["Hosts welcome new members."]
+    monkeypatch.setattr(answer, "HEADING_MAX_CHARS", 0)  # the rule off: the heading is quoted
+    assert any(q.text.endswith("Daily work routines") for q in fake_kb.ask(question).quotes)
 
 
-def test_a_heading_is_not_quoted_before_the_sentence_after_it_nor_alone(tmp_path, monkeypatch):
-    from index import KnowledgeBase, answer
-
-    from .fakes import HashEncoder
-
-    monkeypatch.setattr(answer, "FOUND_MIN_CONFIDENCE", -1.0)
-    with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
-        kb.add_text("Video notes\n\n三、完播率:前三秒决定一切\n\n短视频的完播率和前三秒的留存高度相关,开头直接抛出结论。\n\n"
-                    "Decide the metric before you open the dashboard\n\nWe pick one metric per test.")
-        quoted = [q.text for q in kb.ask("完播率 前三秒").quotes]
-        assert quoted and not any("三、完播率" in q for q in quoted)
-        quoted = [q.text for q in kb.ask("decide the metric before you open the dashboard").quotes]
-        assert quoted and not any(q.startswith("Decide the metric") for q in quoted)
+def test_a_heading_is_not_quoted_before_the_sentence_after_it_nor_alone(fake_kb):
+    fake_kb.add_text("Video notes\n\n三、完播率:前三秒决定一切\n\n短视频的完播率和前三秒的留存高度相关,开头直接抛出结论。\n\n"
+                     "Decide the metric before you open the dashboard\n\nWe pick one metric per test.")
+    quoted = [q.text for q in fake_kb.ask("完播率 前三秒").quotes]
+    assert quoted and not any("三、完播率" in q for q in quoted)
+    quoted = [q.text for q in fake_kb.ask("decide the metric before you open the dashboard").quotes]
+    assert quoted and not any(q.startswith("Decide the metric") for q in quoted)
 
 
-def test_the_next_passage_of_the_best_article_is_cited_within_a_wider_share(tmp_path, monkeypatch):
-    from index import KnowledgeBase, answer
-    from index.results import Hit
-
-    from .fakes import HashEncoder
-
-    monkeypatch.setattr(answer, "confidence", lambda kb, question, hit: 1.0)
-    hit = lambda text, score, article: Hit(text, score, article, article, None, "en", 0, len(text))  # noqa: E731
+def test_the_next_passage_of_the_best_article_is_cited_within_a_wider_share(fake_kb, monkeypatch):
     hits = [hit("Member day needs a clear offer for each tier.", 1.0, "a"),
             hit("Coupons for lapsed members work poorly on member day.", 0.8, "b"),
             hit("The second reason was that the offer was the same for every tier.", 0.72, "a")]
-    with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
-        cited = [c.text for c in answer.answer(kb, "why did member day fail for each tier", hits).citations]
+    cited = [c.text for c in answer_from(fake_kb, monkeypatch, "why did member day fail for each tier", hits).citations]
     assert cited == [hits[0].text, hits[2].text]  # b is below CITE_MIN_SHARE, a's 0.72 is within 0.7
 
 
-def test_a_hit_without_text_does_not_break_the_answer(tmp_path, monkeypatch):
-    from index import KnowledgeBase, answer
-    from index.results import Hit
-
-    from .fakes import HashEncoder
-
-    monkeypatch.setattr(answer, "confidence", lambda kb, question, hit: 1.0)
-    hits = [Hit("Hosts rehearse the day before the webinar.", 1.0, "a", "a", None, "en", 0, 43),
-            Hit("", 0.95, "b", "b", None, "en", 0, 0)]
-    with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
-        assert [q.text for q in answer.answer(kb, "when do hosts rehearse", hits).quotes] == [hits[0].text]
+def test_a_hit_without_text_does_not_break_the_answer(fake_kb, monkeypatch):
+    hits = [hit("Hosts rehearse the day before the webinar."), hit("", 0.95, "b")]
+    assert [q.text for q in answer_from(fake_kb, monkeypatch, "when do hosts rehearse", hits).quotes] == [hits[0].text]
 
 
-def test_a_bare_list_number_is_not_quoted(tmp_path, monkeypatch):
-    from index import KnowledgeBase, answer
-    from index.results import Hit
-
-    from .fakes import HashEncoder
-
-    monkeypatch.setattr(answer, "confidence", lambda kb, question, hit: 1.0)
-    text = "Operators grow by owning a metric. 2."
-    with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
-        quotes = answer.answer(kb, "how do operators grow", [Hit(text, 1.0, "a", "a", None, "en", 0, len(text))]).quotes
+def test_a_bare_list_number_is_not_quoted(fake_kb, monkeypatch):
+    quotes = answer_from(fake_kb, monkeypatch, "how do operators grow", [hit("Operators grow by owning a metric. 2.")]).quotes
     assert [q.text for q in quotes] == ["Operators grow by owning a metric."]
