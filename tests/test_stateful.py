@@ -89,15 +89,7 @@ class KnowledgeBaseMachine(RuleBasedStateMachine):
             assert added.status == "duplicate" and added.article.id in similar
         else:
             assert (added.status, added.article.id) == ("updated" if older else "added", expected.id)
-            for i in older:
-                title, primary, also = self.about[i]
-                if primary != source:
-                    also.remove(source)
-                elif also:  # its first other source becomes its source
-                    self.about[i] = (title, also[0], also[1:])
-                else:
-                    del self.model[i], self.about[i]
-                    self.gone.add(i)
+            self._detach(older, source)
             self.model[expected.id] = expected.text
             self.about[expected.id] = (expected.title, source, [])
             self.gone.discard(expected.id)
@@ -105,6 +97,20 @@ class KnowledgeBaseMachine(RuleBasedStateMachine):
         _, primary, also = self.about[added.article.id]  # another source of a stored article
         if source is not None and source != primary and source not in also:
             also.append(source)
+        # The source now gives that article: what it gave before goes.
+        self._detach([i for i in older if i != added.article.id], source)
+
+    def _detach(self, older: list[str], source: str | None) -> None:
+        """The model of Store._detach: take ``source`` off each of ``older``."""
+        for i in older:
+            title, primary, also = self.about[i]
+            if primary != source:
+                also.remove(source)
+            elif also:  # its first other source becomes its source
+                self.about[i] = (title, also[0], also[1:])
+            else:
+                del self.model[i], self.about[i]
+                self.gone.add(i)
 
     @precondition(lambda self: self.model)
     @rule(data=st.data(), who=HANDLES)
