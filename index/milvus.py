@@ -13,7 +13,9 @@ collection, so nothing is reloaded when another process writes. The store is the
 truth: on open, a collection that is missing, or whose recorded generation or row count
 disagrees with the store (a writer died between its commit and its Milvus call), is derived
 again from the stored vectors, without re-embedding; so is one whose language means have
-drifted (:meth:`Centering.is_stale`), as the FAISS backend does.
+drifted (:meth:`Centering.is_stale`), as the FAISS backend does. A Milvus call that fails
+after the store committed makes the handle forget its collection, so its next read checks
+(and derives) again without a reopen.
 
 milvus-lite (a ``.db`` URI) keeps its data in a folder that one process holds at a time;
 for several processes (the app and an ingest at once), use a Milvus server.
@@ -305,7 +307,7 @@ class MilvusIndex:
             if self.centering.is_stale(self.store.lang_counts()):
                 self.derive()
                 return
-            self._client.upsert(self._collection, _rows(pids, langs, self.centering.passages(vectors, langs)))
+            self._send("upsert", _rows(pids, langs, self.centering.passages(vectors, langs)))
             self._advance(before)
             self._unflushed += len(pids)
             if self._lite and self._unflushed >= LITE_FLUSH_ROWS:
@@ -321,8 +323,22 @@ class MilvusIndex:
             if self._collection is None:
                 self.current()
             if pids:
-                self._client.delete(self._collection, ids=[int(p) for p in pids])
+                self._send("delete", ids=[int(p) for p in pids])
             self._advance(before)
+
+    def _send(self, method: str, *args, **kwargs) -> None:
+        """``client.<method>`` on the collection in use, for a change the store has committed.
+        If Milvus fails, the collection is forgotten, so that this handle's next read checks it
+        against the store and derives it again (the store's generation is then ahead of the one
+        Milvus is recorded to match); otherwise the handle would search the stale collection
+        until reopened, as FAISS's handle does not (it reloads when the generations differ)."""
+        try:
+            getattr(self._client, method)(self._collection, *args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 (pymilvus's own types)
+            self._collection = None
+            raise VectorStoreError(f"the change is stored in {self.store.path}, but Milvus at {self.uri} failed "
+                                   f"({exc}); its collection is derived again from the store at the next "
+                                   f"search") from exc
 
     def _advance(self, before: int) -> None:
         """Record that Milvus now matches generation ``before + 1``, if it matched ``before``

@@ -90,6 +90,36 @@ def test_a_collection_that_disagrees_with_the_store_is_derived_again_on_open(tmp
 
 
 @NEEDS_MILVUS
+@pytest.mark.parametrize("method", ["upsert", "delete"])
+def test_a_failed_milvus_call_is_mended_in_the_same_handle(tmp_path, monkeypatch, method):
+    path = tmp_path / "kb"
+    with KnowledgeBase.open(path, model=HashEncoder(), vector_store="milvus") as kb:
+        kb.add(SEEDS["001"])
+        zh = kb.add_text(ZH, title="社群").article
+        real = getattr(kb._dense._client, method)
+
+        def down(*args, **kwargs):  # Milvus fails once, after the store has committed
+            monkeypatch.setattr(kb._dense._client, method, real)
+            raise ConnectionError("Milvus went away")
+
+        monkeypatch.setattr(kb._dense._client, method, down)
+        with pytest.raises(VectorStoreError, match=r"store\.sqlite.*Milvus at .*failed.*Milvus went away"):
+            if method == "upsert":
+                kb.add_text(EN, title="Community")
+            else:
+                kb.remove(zh.id)
+        # The store has the change; the collection this handle searches must have it too, with
+        # no reopen: vectors of removed passages gone, those of added ones searchable.
+        view = kb._dense.current()
+        assert len(view) == len(kb.passages())
+        assert kb.check() == []
+        if method == "upsert":
+            assert any(h.title == "Community" for h in kb.search("weekly event members", 3))
+        else:
+            assert zh.id not in {a.id for a in kb.articles()}
+
+
+@NEEDS_MILVUS
 def test_two_bases_in_one_process_share_the_collection(tmp_path):
     path = tmp_path / "kb"
     reader = KnowledgeBase.open(path, model=HashEncoder(), vector_store="milvus")
