@@ -163,6 +163,17 @@ def test_a_heading_is_not_quoted_before_the_sentence_after_it_nor_alone(fake_kb)
     assert quoted and not any(q.startswith("Decide the metric") for q in quoted)
 
 
+def test_a_chinese_sentence_left_without_its_full_stop_is_not_a_heading(fake_kb, monkeypatch):
+    from index import answer
+
+    fake_kb.add_text("私域笔记\n\n很多运营人每天都忙着拉新促活,却说不清自己的价值在哪里\n\n"
+                     "活动预算由财务负责人审批。门店导购每周复盘一次。")
+    question = "运营人 拉新促活 价值在哪里"
+    assert any("说不清自己的价值" in q.text for q in fake_kb.ask(question).quotes)
+    monkeypatch.setattr(answer, "HEADING_MAX_HAN_CHARS", answer.HEADING_MAX_CHARS)  # Latin's limit: a heading
+    assert not any("说不清自己的价值" in q.text for q in fake_kb.ask(question).quotes)
+
+
 def test_the_next_passage_of_the_best_article_is_cited_within_a_wider_share(fake_kb, monkeypatch):
     hits = [hit("Member day needs a clear offer for each tier.", 1.0, "a"),
             hit("Coupons for lapsed members work poorly on member day.", 0.8, "b"),
