@@ -179,7 +179,7 @@ class Questions:
 
 
 def collect(kb_path: Path, path: Path) -> Questions:
-    kb = KnowledgeBase.open(kb_path)
+    kb = KnowledgeBase.open(kb_path, create=False)
     cache: dict = {}
     try:
         stems = {Path(a.source).stem for a in kb.articles() if a.source}

@@ -40,7 +40,7 @@ def _ends_with_heading(quote: str) -> bool:
 
 def main(kb_dir: str) -> None:
     questions = [q for q in load_questions(ROOT / "bench" / "eval" / "questions.jsonl") if q.article]
-    with KnowledgeBase.open(kb_dir) as kb:
+    with KnowledgeBase.open(kb_dir, create=False) as kb:  # a mistyped path is an error, not a new base
         for pairs, questions_ok in ((False, True), (True, True), (True, False)):
             answer.QUOTE_PAIRS, answer.QUOTE_QUESTIONS = pairs, questions_ok
             found = holding = chars = quotes = asking = heading = 0

@@ -249,7 +249,7 @@ def run(kb_dir: Path, search_mode: str | None = None) -> dict:
     from index.evaluate import evaluate, load_questions
 
     questions = load_questions(QUESTIONS)
-    with KnowledgeBase.open(kb_dir) as kb:
+    with KnowledgeBase.open(kb_dir, create=False) as kb:
         if search_mode:
             kb.search = smoothed_search(kb, search_mode)
         report = evaluate(kb, questions)
