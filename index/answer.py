@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from ingest import detect_language
+from ingest.repair import mojibake_start
 from ingest.split import sentence_spans
 
 from .results import Answer, Hit, Quote
@@ -58,6 +59,14 @@ _HAN = re.compile(r"[\u3400-\u9fff]")
 _LIST_NUMBER = re.compile(r"\d{1,2}[.)、]")
 #: Two sentences whose vectors are closer than this say the same thing; the second is dropped.
 REDUNDANT_COSINE = 0.92
+#: A sentence holding garbled text (:func:`ingest.repair.mojibake_start`: a review's answer
+#: quoted ``要規?;禺a(chǎn)出有價值內容``, a span the page lost bytes in) is quoted up to the
+#: last clause break before it, if that keeps at least this many characters (a clause: the
+#: seed's "無論在B端還是C端,運營的價值在于用最小的代價撬起最大的利益" is 30), else not at
+#: all. Dropping such sentences whole cost that answer its phrase (bench/quotes.py: 58 -> 57).
+GARBLED_KEEP_MIN_CHARS = 12
+_CLAUSE_BREAK = re.compile(r"[,，;；:：、]")
+_LINE_BREAKS = re.compile(r"\s*\n\s*")
 #: The base claims an answer when the best passage's confidence, its language-centred cosine
 #: plus COVERAGE_WEIGHT x its query-term coverage (:meth:`KnowledgeBase.coverage`), reaches
 #: FOUND_MIN_CONFIDENCE. The first design compared the fused score with 0.44, but that score
@@ -99,7 +108,9 @@ def confidence(kb: "KnowledgeBase", question: str, hit: Hit) -> float:
 
 def _choose_sentences(kb: "KnowledgeBase", question: str, hits: list[Hit]) -> list[tuple[Hit, int, int]]:
     """The best quote of each relevant passage (one sentence, or two adjacent ones when
-    :data:`QUOTE_PAIRS`), best passage first, without repeats."""
+    :data:`QUOTE_PAIRS`), best passage first, without repeats. A heading, a question (see
+    QUOTE_QUESTIONS) or garbled text (see GARBLED_KEEP_MIN_CHARS) is quoted only from a
+    passage that has nothing else."""
     candidates: list[tuple[Hit, int, int]] = []
     owners: list[int] = []
     unquotable: list[bool] = []
@@ -108,13 +119,16 @@ def _choose_sentences(kb: "KnowledgeBase", question: str, hits: list[Hit]) -> li
         heading = [_heading(hit.text, spans, i) or bool(_LIST_NUMBER.fullmatch(hit.text[s:e]))
                    for i, (s, e, _) in enumerate(spans)]
         for i, (start, end, _) in enumerate(spans):
-            candidates.append((hit, start, end))
+            clean = _before_garbled(hit.text, start, end)
+            candidates.append((hit, start, clean or end))
             owners.append(n)
-            unquotable.append(heading[i] or _asks(hit.text[start:end]))
+            unquotable.append(heading[i] or clean is None or _asks(hit.text[start:clean]))
             if QUOTE_PAIRS and i + 1 < len(spans):
+                pair = hit.text[start:spans[i + 1][1]]
                 candidates.append((hit, start, spans[i + 1][1]))
                 owners.append(n)
-                unquotable.append(heading[i] or heading[i + 1] or _asks(hit.text[start:spans[i + 1][1]]))
+                unquotable.append(heading[i] or heading[i + 1] or _asks(pair)
+                                  or _garbled_from(hit.text, start, spans[i + 1][1]) is not None)
     if not candidates:
         return []
     vectors = kb.encoder.encode_passages([hit.text[s:e] for hit, s, e in candidates])
@@ -131,6 +145,25 @@ def _choose_sentences(kb: "KnowledgeBase", question: str, hits: list[Hit]) -> li
         if len(chosen) == MAX_SENTENCES:
             break
     return [candidates[i] for i in chosen]
+
+
+def _before_garbled(text: str, start: int, end: int) -> int | None:
+    """Where the quote of sentence ``text[start:end]`` ends: ``end``; or, if the sentence holds
+    garbled text, the last clause break before it (None when under GARBLED_KEEP_MIN_CHARS
+    would be left)."""
+    garbled = _garbled_from(text, start, end)
+    if garbled is None:
+        return end
+    breaks = [m.start() for m in _CLAUSE_BREAK.finditer(text, start, start + garbled)]
+    return breaks[-1] if breaks and breaks[-1] - start >= GARBLED_KEEP_MIN_CHARS else None
+
+
+def _garbled_from(text: str, start: int, end: int) -> int | None:
+    """Offset in ``text[start:end]`` of its first garbled character, or None. The rules may
+    need two characters past ``end``: the sentence splitter ends a sentence at the ``?`` of a
+    garbled ``規?;``."""
+    at = mojibake_start(text[start:end + 2])
+    return at if at is not None and at < end - start else None
 
 
 def _asks(quote: str) -> bool:
@@ -160,5 +193,6 @@ def _compose(chosen: list[tuple[Hit, int, int]]) -> Answer:
             citations.append(hit)
         number = citations.index(hit) + 1
         quotes.append(Quote(hit.text[start:end], number, hit.article_id, hit.start + start, hit.start + end))
-    text = " ".join(f"{q.text} [{q.citation}]" for q in quotes)
+    # A quote of two sentences may span a paragraph break: the answer is one paragraph.
+    text = " ".join(f"{_LINE_BREAKS.sub(' ', q.text)} [{q.citation}]" for q in quotes)
     return Answer(text, citations, found=True, quotes=quotes)

@@ -129,9 +129,18 @@ def repaired(text: str) -> str:
 
 def has_mojibake(text: str) -> bool:
     """True if ``text`` shows signs of a wrong or lossy decoding (see the MOJIBAKE_* rules)."""
-    if MOJIBAKE_CHAR.search(text) or MOJIBAKE_SEQUENCE.search(text) or MOJIBAKE_QUESTION.search(text):
-        return True
-    if not _LONE_QUESTION.search(text):
-        return False
+    return mojibake_start(text) is not None
+
+
+def mojibake_start(text: str) -> int | None:
+    """Where in ``text`` the first sign of a wrong or lossy decoding is (see the MOJIBAKE_*
+    rules), or None if there is none."""
+    found = [m.start() for rule in (MOJIBAKE_CHAR, MOJIBAKE_SEQUENCE, MOJIBAKE_QUESTION)
+             if (m := rule.search(text))]
+    if found:
+        return min(found)
+    lone = _LONE_QUESTION.search(text)
+    if lone is None:
+        return None
     wide, ascii_ = len(_WIDE_COMMA.findall(text)), len(_ASCII_COMMA.findall(text))
-    return wide >= FULL_WIDTH_MIN_COMMAS and wide >= FULL_WIDTH_SHARE * (wide + ascii_)
+    return lone.start() if wide >= FULL_WIDTH_MIN_COMMAS and wide >= FULL_WIDTH_SHARE * (wide + ascii_) else None

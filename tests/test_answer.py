@@ -25,7 +25,8 @@ def check_answer(kb, answer):
         assert quote.text in cited.text
         assert kb.article_text(quote.article_id)[quote.start:quote.end] == quote.text
         assert cited.start <= quote.start and quote.end <= cited.end and cited.article_id == quote.article_id
-        assert f"{quote.text} [{quote.citation}]" in answer.text
+        one_line = re.sub(r"\s*\n\s*", " ", quote.text)  # the answer is one paragraph
+        assert f"{one_line} [{quote.citation}]" in answer.text
 
 
 @pytest.fixture
@@ -172,6 +173,30 @@ def test_a_chinese_sentence_left_without_its_full_stop_is_not_a_heading(fake_kb,
     assert any("说不清自己的价值" in q.text for q in fake_kb.ask(question).quotes)
     monkeypatch.setattr(answer, "HEADING_MAX_HAN_CHARS", answer.HEADING_MAX_CHARS)  # Latin's limit: a heading
     assert not any("说不清自己的价值" in q.text for q in fake_kb.ask(question).quotes)
+
+
+def test_garbled_text_is_not_quoted(fake_kb, monkeypatch):
+    from index import answer
+
+    question = "運營的價值在于規模化產出有價值內容"
+    # No clause before the garbled span: the sentence is not quoted, though it is the closest.
+    first = fake_kb.add_text("B端笔记\n\n運營的價值在于要規?;\ue1ea禺a(chǎn)出有價值內容。運營的價值在于撬起最大的利益。")
+    assert [q.text for q in fake_kb.ask(question).quotes] == ["運營的價值在于撬起最大的利益。"]
+    monkeypatch.setattr(answer, "mojibake_start", lambda text: None)  # the rule off: garbled quotes
+    assert any("禺" in q.text for q in fake_kb.ask(question).quotes)
+    monkeypatch.undo()
+    # A clause before it: quoted up to there.
+    fake_kb.remove(first.article.id)
+    fake_kb.add_text("B端笔记\n\n活動預算由財務審批。無論在B端還是C端,運營的價值在于用最小的代價撬起最大的利益,"
+                     "要規?;\ue1ea禺a(chǎn)出內容。")
+    assert [q.text for q in fake_kb.ask(question).quotes] == ["無論在B端還是C端,運營的價值在于用最小的代價撬起最大的利益"]
+
+
+def test_an_answer_is_one_paragraph_when_a_quote_spans_a_paragraph_break(fake_kb):
+    fake_kb.add_text("Budget\n\nWho approves the event budget?\n\nThe finance lead approves the event budget.")
+    answer = fake_kb.ask("who approves the event budget")
+    assert any("\n" in q.text for q in answer.quotes)  # the question and the sentence answering it
+    assert "\n" not in answer.text and "budget? The finance lead" in answer.text
 
 
 def test_the_next_passage_of_the_best_article_is_cited_within_a_wider_share(fake_kb, monkeypatch):

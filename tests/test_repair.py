@@ -34,3 +34,13 @@ def test_mojibake_signs():
     assert has_mojibake("私域\ue1ea运营") and has_mojibake("运营\ufffd")
     assert has_mojibake("锟斤拷") and has_mojibake("Ã©tÃ©")
     assert not has_mojibake("一个运营?运营工作,用户,内容,活动,数据")
+
+
+def test_mojibake_start_is_the_first_sign():
+    from ingest.repair import mojibake_start
+
+    assert mojibake_start("利益,要規?;\ue1ea禺a出") == 4  # 規 of the cut sequence 規?;
+    assert mojibake_start("ok Ã© and \ufffd") == 3
+    assert mojibake_start("一个运营?运营工作") is None
+    wide = "，".join(["运营"] * 6)
+    assert mojibake_start(f"{wide}用户?内容") == len(wide) + 1  # full-width text: a lone ? is a lost character
