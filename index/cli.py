@@ -16,7 +16,8 @@ import ingest
 from ingest import IngestError
 
 from .errors import KnowledgeBaseError, NotFound
-from .kb import KnowledgeBase
+from .encoders import encoder_for
+from .kb import STORE_FILE, KnowledgeBase, passages_of
 
 KB_OPTION = click.option("--kb", "kb_dir", envvar="KB_DIR", default="kb", show_default=True,
                          type=click.Path(file_okay=False), help="Knowledge base directory (or $KB_DIR).")
@@ -36,6 +37,17 @@ def _open(kb_dir: str, model: str | None = None, *, create: bool = False) -> Kno
     answer from a new empty base (and leave it behind) as if nothing matched."""
     try:
         return KnowledgeBase.open(kb_dir, model=model, create=create)
+    except KnowledgeBaseError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _encoder(kb_dir: str, model: str | None):
+    """The encoder `add` would embed with: the base's, or --model's where there is no base."""
+    if (Path(kb_dir) / STORE_FILE).is_file():
+        with _open(kb_dir, model) as kb:
+            return kb.encoder
+    try:
+        return encoder_for(model)
     except KnowledgeBaseError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -180,9 +192,12 @@ def remove(ids: tuple[str, ...], kb_dir: str) -> None:
 
 @main.command()
 @click.argument("source")
-@click.option("--passages", is_flag=True, help="Also show how the article is split into passages.")
+@click.option("--passages", is_flag=True, help="Also show the passages `add` would store (split in the "
+                                                "tokens of the base's encoder, or of --model where no base is).")
 @ALLOW_PRIVATE_OPTION
-def show(source: str, passages: bool, allow_private: bool) -> None:
+@MODEL_OPTION
+@KB_OPTION
+def show(source: str, passages: bool, allow_private: bool, model: str | None, kb_dir: str) -> None:
     """Print the cleaned article from SOURCE without adding it."""
     try:
         article = ingest.load(source, allow_private=allow_private)
@@ -198,7 +213,7 @@ def show(source: str, passages: bool, allow_private: bool) -> None:
         click.echo(f"flags:  {', '.join(article.flags)}")
     click.echo("")
     if passages:
-        for p in ingest.split(article):
+        for p in passages_of(article, _encoder(kb_dir, model)):
             click.echo(f"--- passage {p.seq} [{p.start}:{p.end}] {p.lang}")
             click.echo(p.text)
     else:

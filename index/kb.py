@@ -132,7 +132,7 @@ def _lookup(pids: np.ndarray, scores: np.ndarray, wanted: list[int]) -> list[flo
     return np.where(pids[rows] == wanted, scores[rows], 0.0).tolist()
 
 
-def _split(article: Article, encoder: Encoder) -> list[ingest.Passage]:
+def passages_of(article: Article, encoder: Encoder) -> list[ingest.Passage]:
     """``article``'s passages, sized in ``encoder``'s tokens."""
     return ingest.split(article, max_tokens=encoder.max_tokens, count_tokens=encoder.count_tokens)
 
@@ -394,7 +394,7 @@ class KnowledgeBase:
                 elif (known := self._known(loaded, signature := fingerprint.minhash(loaded.text))) is not None:
                     batch.append(self._stamped(source, stamp, known))
                 else:
-                    passages = _split(loaded, self.encoder)
+                    passages = passages_of(loaded, self.encoder)
                     batch.append((source, stamp, loaded, passages, signature))
                     waiting += len(passages)
             if waiting == 0 or waiting >= limit:  # nothing to embed: report at once
@@ -452,7 +452,7 @@ class KnowledgeBase:
         if known is not None:
             return known
         encoder = self.encoder
-        passages = _split(article, encoder)
+        passages = passages_of(article, encoder)
         vectors = encoder.encode_passages([p.text for p in passages])
         return self._store_article(article, passages, vectors, encoder.id, signature, replace, dedupe)
 
@@ -506,7 +506,7 @@ class KnowledgeBase:
         terms = [lexical.terms(p.text) for p in passages]  # outside the lock searches take
         with self._lock:
             if self.encoder.id != encoder_id:  # a rebuild with another model was swapped in meanwhile
-                passages = _split(article, self.encoder)
+                passages = passages_of(article, self.encoder)
                 vectors = self.encoder.encode_passages([p.text for p in passages])
                 terms = [lexical.terms(p.text) for p in passages]
             self._dense.current()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -79,7 +80,7 @@ def test_remove_by_id_prefix_and_unknown_id(seeds_kb_copy):
 
 
 def test_show_prints_the_cleaned_article_without_adding_it(tmp_path):
-    result = run("show", SEEDS["002"], "--passages")
+    result = run("show", SEEDS["002"], "--passages", "--kb", tmp_path / "none")
     assert result.exit_code == 0
     assert "lang:   zh-Hant" in result.stdout and "經過小一年" in result.stdout
     assert "(jīng)" not in result.stdout and "推薦文章" not in result.stdout
@@ -89,6 +90,18 @@ def test_show_prints_the_cleaned_article_without_adding_it(tmp_path):
     folder = run("show", tmp_path)
     assert folder.exit_code == 1 and f"`ingest add {tmp_path}`" in folder.stderr
     assert "discover" not in folder.stderr  # a Python function means nothing at the terminal
+
+
+def test_show_lists_the_passages_add_stores(seeds_kb_dir, tmp_path):
+    # A rough token estimate split the seed into 16 passages where `add` stores 15 (a review).
+    with KnowledgeBase.open(seeds_kb_dir) as kb:
+        article = next(a for a in kb.articles() if a.source.endswith(SEEDS["000"].name))
+        stored = [f"[{p.start}:{p.end}]" for p in kb.passages() if p.article_id == article.id]
+    for kb_dir in (seeds_kb_dir, tmp_path / "none"):  # the base's encoder, or the default one
+        shown = run("show", SEEDS["000"], "--passages", "--kb", kb_dir)
+        assert shown.exit_code == 0
+        assert re.findall(r"^--- passage \d+ (\[\d+:\d+\])", shown.stdout, re.M) == stored
+    assert not (tmp_path / "none").exists()
 
 
 def test_search_ask_and_eval(seeds_kb_dir, tmp_path):
