@@ -105,34 +105,30 @@ def _add(sources: tuple[str, ...], kb_dir: str, model: str | None, workers: int 
     counts: dict[str, int] = {}
     files: list[str] = []
     passed_over: list[str] = []
+    refused: list[str] = []
     for source in sources:
         try:
-            files.extend(ingest.discover(source, skipped=passed_over))
+            found = ingest.discover(source, skipped=passed_over)
         except IngestError as exc:
-            click.echo(f"error: {exc}", err=True)
-            counts["failed"] = counts.get("failed", 0) + 1
+            refused.append(str(exc))
+            continue
+        if not found:  # a directory with nothing ingest reads: nothing would be added, silently
+            refused.append(f"{source}: no file in it that ingest reads")
+        files.extend(found)
     if passed_over:  # else a folder of PDFs would add nothing without a word
         kinds = Counter(Path(p).suffix.lower() or "no extension" for p in passed_over)
         click.echo(f"note: {len(passed_over)} file(s) in the directories are not read "
                    f"({', '.join(f'{k} {n}' for k, n in kinds.most_common())}); "
                    f"ingest reads {', '.join(sorted(ingest.KINDS))}", err=True)
+    total = len(refused) + len(files)  # numbered alike, so that [n/total] and the summary agree
+    for n, problem in enumerate(refused, 1):
+        click.echo(f"[{n}/{total}] error: {problem}", err=True)
+    counts["failed"] = len(refused)
     started = time.monotonic()
-    with _open(kb_dir, model, create=True) as kb:
-        for n, outcome in enumerate(kb.add_many(files, workers=workers, allow_private=allow_private,
-                                                    refetch=refetch), 1):
-            counts[outcome.status] = counts.get(outcome.status, 0) + 1
-            progress = f"[{n}/{len(files)}{_eta(n, len(files), time.monotonic() - started)}]"
-            if outcome.status == "failed":
-                click.echo(f"{progress} error: {outcome.error}", err=True)
-                continue
-            info = outcome.article
-            note = {"duplicate": "  (a copy of this article from another source)",
-                    "updated": "  (replaces what this source gave before)"}.get(outcome.status, "")
-            click.echo(f"{progress} {outcome.status} {info.id} {info.lang} {info.passages} passages  "
-                       f"{info.title}{note}")
-            if outcome.status == "added" and "mojibake" in info.flags:
-                click.echo(f"warning: {outcome.source}: stored, but parts of the text look wrongly decoded "
-                           f"(invalid bytes or a wrong encoding); see `ingest show {outcome.source}`", err=True)
+    if files:  # else no empty base is left behind
+        with _open(kb_dir, model, create=True) as kb:
+            outcomes = kb.add_many(files, workers=workers, allow_private=allow_private, refetch=refetch)
+            _print_outcomes(outcomes, counts, len(refused), total, started)
     total = sum(counts.values())
     if total > 1:
         summary = ", ".join(f"{counts[s]} {s}" for s in ("added", "updated", "unchanged", "duplicate", "skipped", "failed")
@@ -141,6 +137,25 @@ def _add(sources: tuple[str, ...], kb_dir: str, model: str | None, workers: int 
     if counts.get("failed"):
         click.echo(f"{counts['failed']} source(s) failed", err=True)
         sys.exit(1)
+
+
+def _print_outcomes(outcomes, counts: dict[str, int], before: int, total: int, started: float) -> None:
+    """One line per outcome of ``add_many``, numbered from ``before + 1`` of ``total``; counted
+    by status into ``counts``."""
+    for done, outcome in enumerate(outcomes, 1):
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        progress = f"[{before + done}/{total}{_eta(done, total - before, time.monotonic() - started)}]"
+        if outcome.status == "failed":
+            click.echo(f"{progress} error: {outcome.error}", err=True)
+            continue
+        info = outcome.article
+        note = {"duplicate": "  (a copy of this article from another source)",
+                "updated": "  (replaces what this source gave before)"}.get(outcome.status, "")
+        click.echo(f"{progress} {outcome.status} {info.id} {info.lang} {info.passages} passages  "
+                   f"{info.title}{note}")
+        if outcome.status == "added" and "mojibake" in info.flags:
+            click.echo(f"warning: {outcome.source}: stored, but parts of the text look wrongly decoded "
+                       f"(invalid bytes or a wrong encoding); see `ingest show {outcome.source}`", err=True)
 
 
 def _eta(done: int, total: int, seconds: float) -> str:

@@ -264,6 +264,8 @@ def load(source: str | os.PathLike, *, allow_private: bool = False) -> Article:
         except IngestError as exc:  # name the URL given, not where it redirected
             raise _renamed(source, exc) from exc
     data = _read_file(source)
+    if not data.strip():  # (bytes) "no article text left after cleaning" said nothing was wrong with the file
+        raise EmptyArticle(source, "the file is empty" if not data else "the file holds only white space")
     problem = _binary_problem(data)
     if problem:
         raise UnsupportedSource(source, problem)

@@ -54,6 +54,14 @@ def test_add_a_directory_and_report_every_bad_source(tmp_path):
     assert "5 sources in" in result.stderr and "2 added, 3 failed" in result.stderr
     assert "3 source(s) failed" in result.stderr
     assert "note: 1 file(s) in the directories are not read (.png 1)" in result.stderr  # not silently
+    numbers = re.findall(r"^\[(\d+)/(\d+)\]", result.stdout + result.stderr, re.M)
+    assert sorted(int(n) for n, _ in numbers) == [1, 2, 3, 4, 5] and {t for _, t in numbers} == {"5"}
+    pdfs = tmp_path / "pdfs"
+    pdfs.mkdir()
+    (pdfs / "paper.pdf").write_bytes(b"%PDF-1.4")
+    result = run("add", pdfs, "--kb", tmp_path / "new")
+    assert result.exit_code == 1 and f"[1/1] error: {pdfs}: no file in it that ingest reads" in result.stderr
+    assert not (tmp_path / "new").exists()  # nothing to add: no empty base left behind
     (tmp_path / "paper.pdf").write_bytes(b"%PDF-1.4")
     result = run("add", tmp_path / "paper.pdf", "--kb", kb)
     assert result.exit_code == 1 and "paper.pdf: unsupported file type '.pdf'" in result.stderr

@@ -57,8 +57,8 @@ def test_html_file_and_markdown_file(tmp_path):
 
 
 @pytest.mark.parametrize("name, content, error, message", [
-    ("empty.txt", b"", EmptyArticle, "no article text"),
-    ("blank.md", b"\n\n   \n", EmptyArticle, "no article text"),
+    ("empty.txt", b"", EmptyArticle, "the file is empty"),
+    ("blank.md", b"\n\n   \n", EmptyArticle, "only white space"),
     ("data.bin.txt", b"\x00\x01\x02\x03" * 100, UnsupportedSource, "binary"),
     ("paper.pdf", b"%PDF-1.4", UnsupportedSource, "unsupported file type '.pdf'"),
     ("nav.html", b"<html><body><nav><a href='/'>Home</a></nav></body></html>", EmptyArticle, "no article text"),
@@ -237,8 +237,9 @@ def test_invalid_utf8_bytes_in_mostly_utf8_text_keep_the_rest_readable(tmp_path)
 
 
 @pytest.mark.parametrize("name, content, error, message", [
-    ("empty 空.txt", b"", EmptyArticle, "no article text left after cleaning"),
-    ("spaces.txt", " \t\r\n\u3000\u00a0\n\n".encode(), EmptyArticle, "no article text left after cleaning"),
+    ("empty 空.txt", b"", EmptyArticle, "the file is empty"),
+    ("spaces.txt", b" \t\r\n\n", EmptyArticle, "the file holds only white space"),
+    ("wide spaces.txt", " \u3000\u00a0\n\n".encode(), EmptyArticle, "no article text left after cleaning"),
     ("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), UnsupportedSource,
      r"binary data \(a PNG image\), not text"),
     ("noise.txt", bytes(b for b in random.Random(7).randbytes(600) if b), UnsupportedSource,
