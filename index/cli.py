@@ -80,8 +80,11 @@ def main() -> None:
 @ALLOW_PRIVATE_OPTION
 @click.option("--refetch", is_flag=True,
               help="Fetch URLs stored before again: a page that changed replaces its earlier text.")
+@click.option("--keep-copies", is_flag=True,
+              help="Store near-copies of stored articles too (by default a copy of a stored article, "
+                   "such as the same post on another site, is not indexed again).")
 def add(sources: tuple[str, ...], kb_dir: str, model: str | None, workers: int | None, allow_private: bool,
-        refetch: bool) -> None:
+        refetch: bool, keep_copies: bool) -> None:
     """Add articles from files (.txt, .md, .html), directories and http(s) URLs.
 
     Adding content that is already there changes nothing; a file that changed since it was
@@ -90,7 +93,7 @@ def add(sources: tuple[str, ...], kb_dir: str, model: str | None, workers: int |
     source is tried; the exit status is 1 if any failed.
     """
     try:
-        _add(sources, kb_dir, model, workers, allow_private, refetch)
+        _add(sources, kb_dir, model, workers, allow_private, refetch, keep_copies)
     except KeyboardInterrupt:
         # Click would print only "Aborted!"; what the user needs to know is that the stored
         # articles are kept and a re-run skips them. 130 is the shell's status for SIGINT.
@@ -99,7 +102,7 @@ def add(sources: tuple[str, ...], kb_dir: str, model: str | None, workers: int |
 
 
 def _add(sources: tuple[str, ...], kb_dir: str, model: str | None, workers: int | None, allow_private: bool,
-         refetch: bool) -> None:
+         refetch: bool, keep_copies: bool) -> None:
     # A source that discover() refuses (a missing path) is counted like one that fails while
     # being added, so that the summary and the failure count agree.
     counts: dict[str, int] = {}
@@ -127,7 +130,8 @@ def _add(sources: tuple[str, ...], kb_dir: str, model: str | None, workers: int 
     started = time.monotonic()
     if files:  # else no empty base is left behind
         with _open(kb_dir, model, create=True) as kb:
-            outcomes = kb.add_many(files, workers=workers, allow_private=allow_private, refetch=refetch)
+            outcomes = kb.add_many(files, workers=workers, allow_private=allow_private, refetch=refetch,
+                                   keep_copies=keep_copies)
             _print_outcomes(outcomes, counts, len(refused), total, started)
     total = sum(counts.values())
     if total > 1:
@@ -153,6 +157,11 @@ def _print_outcomes(outcomes, counts: dict[str, int], before: int, total: int, s
                 "updated": "  (replaces what this source gave before)"}.get(outcome.status, "")
         click.echo(f"{progress} {outcome.status} {info.id} {info.lang} {info.passages} passages  "
                    f"{info.title}{note}")
+        if outcome.not_stored:  # a copy with sentences of its own: say what is not searchable
+            first = _excerpt(outcome.not_stored[0], 80)
+            click.echo(f"note: {outcome.source}: {len(outcome.not_stored)} sentence(s) of it are not in the stored "
+                       f"copy and are not stored (“{first}”); `ingest add --keep-copies` stores it as an "
+                       f"article of its own", err=True)
         if outcome.status == "added" and "mojibake" in info.flags:
             click.echo(f"warning: {outcome.source}: stored, but parts of the text look wrongly decoded "
                        f"(invalid bytes or a wrong encoding); see `ingest show {outcome.source}`", err=True)

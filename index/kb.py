@@ -350,7 +350,7 @@ class KnowledgeBase:
         return self.add_article(dataclasses.replace(article, source=f"{UPLOAD_PREFIX}{safe}"), replace=replace)
 
     def add_many(self, sources: Iterable[str | os.PathLike | Article], *, workers: int | None = None,
-                 allow_private: bool = False, refetch: bool = False) -> Iterator[Outcome]:
+                 allow_private: bool = False, refetch: bool = False, keep_copies: bool = False) -> Iterator[Outcome]:
         """Add many files, URLs or already cleaned :class:`~ingest.Article` objects, cleaning
         in ``workers`` processes while this one embeds several articles per encoder call;
         yield one :class:`Outcome` per source as it is stored, in the order given (for an
@@ -368,6 +368,9 @@ class KnowledgeBase:
             allow_private: fetch URLs on private networks too (see :mod:`ingest.fetch`).
             refetch: fetch URLs stored before again, so that a page that changed replaces its
                 earlier text (files are read again whenever they changed). Default False.
+            keep_copies: store an article even when a near-duplicate of it is stored (by
+                default it is not: status ``"duplicate"``, with ``Outcome.not_stored`` the
+                sentences it has that the stored copy lacks). Default False.
         """
         self._check_open()
         plan = []  # (source, stamp, id of the article an earlier run stored from it, or an Article)
@@ -391,20 +394,21 @@ class KnowledgeBase:
                 loaded = stored if isinstance(stored, Article) else next(loading)[1]
                 if isinstance(loaded, ingest.IngestError):
                     batch.append(Outcome(source, "failed", None, str(loaded)))
-                elif (known := self._known(loaded, signature := fingerprint.minhash(loaded.text))) is not None:
+                elif (known := self._known(loaded, signature := fingerprint.minhash(loaded.text),
+                                           dedupe=not keep_copies)) is not None:
                     batch.append(self._stamped(source, stamp, known))
                 else:
                     passages = passages_of(loaded, self.encoder)
                     batch.append((source, stamp, loaded, passages, signature))
                     waiting += len(passages)
             if waiting == 0 or waiting >= limit:  # nothing to embed: report at once
-                yield from self._flush(batch)
+                yield from self._flush(batch, not keep_copies)
                 if waiting:
                     limit = min(2 * limit, EMBED_BATCH_PASSAGES)
                 batch, waiting = [], 0
-        yield from self._flush(batch)
+        yield from self._flush(batch, not keep_copies)
 
-    def _flush(self, batch: list) -> Iterator[Outcome]:
+    def _flush(self, batch: list, dedupe: bool = True) -> Iterator[Outcome]:
         """Embed the waiting articles of ``batch`` in one encoder call, store them, and yield
         every outcome of the batch in order."""
         encoder = self.encoder
@@ -419,18 +423,20 @@ class KnowledgeBase:
             own = vectors[offset:offset + len(passages)]
             offset += len(passages)
             try:
-                added = self._store_article(article, passages, own, encoder.id, signature)
+                added = self._store_article(article, passages, own, encoder.id, signature, dedupe=dedupe)
             except KnowledgeBaseError as exc:
                 yield Outcome(source, "failed", None, f"{source}: {exc}")
                 continue
             yield self._stamped(source, stamp, added)
 
     def _stamped(self, source: str, stamp: str | None, added: Added) -> Outcome:
-        """Note that ``source`` is stored (so a later run skips it) and say so."""
-        if stamp is not None:
+        """Note that ``source`` is stored (so a later run skips it) and say so. A copy whose own
+        sentences were not stored is not noted: a later run reads it again, to say so again, or
+        to store it with ``keep_copies``."""
+        if stamp is not None and not added.not_stored:
             with self._lock:
                 self._store.record_stamp(source, stamp, added.article.id)
-        return Outcome(source, added.status, added.article)
+        return Outcome(source, added.status, added.article, not_stored=added.not_stored)
 
     def add_article(self, article: Article, *, replace: bool = True) -> Added:
         """Add an article that is already cleaned (see :func:`ingest.load`).
@@ -473,7 +479,8 @@ class KnowledgeBase:
                 if copy_of is None:
                     return None
                 self._store.add_source(copy_of, article.source)
-                found = Added(self._info(copy_of), "duplicate")
+                lost = fingerprint.missing_sentences(article.text, self._store.article(copy_of)[1])
+                found = Added(self._info(copy_of), "duplicate", tuple(lost))
             older = [a for a in self._earlier(article) if a != found.article.id] if replace else []
         if older:  # outside the base's lock: the writer lock is always taken first
             self._retire(article.source, older)

@@ -72,6 +72,9 @@ class Added:
 
     article: ArticleInfo
     status: str
+    #: For a ``"duplicate"``: the sentences of the new text that the stored copy lacks, which
+    #: were not stored (``KnowledgeBase.add_many(keep_copies=True)`` stores such a copy).
+    not_stored: tuple[str, ...] = ()
 
     @property
     def new(self) -> bool:
@@ -92,3 +95,4 @@ class Outcome:
     status: str
     article: ArticleInfo | None = None
     error: str | None = None
+    not_stored: tuple[str, ...] = ()  # as in Added

@@ -44,8 +44,13 @@ def _t2s():
     return opencc.OpenCC("t2s")
 
 
+def _squeezed(text: str) -> str:
+    """``text`` as copies are compared: simplified script, lower case, no spaces or punctuation."""
+    return _DROP.sub("", _t2s().convert(text.lower()))
+
+
 def _shingles(text: str) -> np.ndarray:
-    squeezed = _DROP.sub("", _t2s().convert(text.lower()))
+    squeezed = _squeezed(text)
     if len(squeezed) < SHINGLE_CHARS:
         squeezed = squeezed.ljust(SHINGLE_CHARS, "\0")
     grams = {squeezed[i:i + SHINGLE_CHARS] for i in range(len(squeezed) - SHINGLE_CHARS + 1)}
@@ -73,3 +78,14 @@ def bands(signature: np.ndarray) -> list[int]:
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
     """Estimated Jaccard similarity of the shingle sets behind two signatures."""
     return float(np.mean(a == b))
+
+
+def missing_sentences(text: str, copy: str) -> list[str]:
+    """The sentences of ``text`` that its near-duplicate ``copy`` does not hold, compared as
+    copies are (script folded, case, spaces and punctuation ignored): what is lost when
+    ``text`` is not stored because ``copy`` is."""
+    from .split import sentence_spans
+
+    held = _squeezed(copy)
+    return [text[start:end] for start, end, _ in sentence_spans(text)
+            if (squeezed := _squeezed(text[start:end])) and squeezed not in held]

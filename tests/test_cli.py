@@ -69,6 +69,22 @@ def test_add_a_directory_and_report_every_bad_source(tmp_path):
         assert sorted(a.lang for a in opened.articles()) == ["zh-Hans", "zh-Hans"]
 
 
+def test_add_says_which_sentences_of_a_copy_are_not_stored(tmp_path):
+    text = SEEDS["003"].read_text(encoding="utf-8")
+    middle = text.index(". ", len(text) // 3) + 2
+    copy = tmp_path / "copy.txt"
+    copy.write_text(text[:middle] + "Next year the budget doubles to 200k. " + text[middle:], encoding="utf-8")
+    kb = tmp_path / "kb"
+    assert run("add", SEEDS["003"], "--kb", kb).exit_code == 0
+    result = run("add", copy, "--kb", kb)
+    assert result.exit_code == 0 and "duplicate" in result.stdout
+    assert (f"note: {copy}: 1 sentence(s) of it are not in the stored copy and are not stored "
+            "(“Next year the budget doubles to 200k.”); `ingest add --keep-copies`") in result.stderr
+    kept = run("add", copy, "--keep-copies", "--kb", kb)
+    assert kept.exit_code == 0 and "note:" not in kept.stderr
+    assert "200k" in run("search", "budget doubles 200k", "-k", 1, "--kb", kb).stdout
+
+
 def test_remove_by_id_prefix_and_unknown_id(seeds_kb_copy):
     with KnowledgeBase.open(seeds_kb_copy) as kb:
         target = kb.articles()[0]

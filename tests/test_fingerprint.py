@@ -3,7 +3,7 @@ import itertools
 import opencc
 
 from ingest import load
-from ingest.fingerprint import NEAR_DUPLICATE_JACCARD, bands, minhash, similarity
+from ingest.fingerprint import NEAR_DUPLICATE_JACCARD, bands, minhash, missing_sentences, similarity
 
 from .conftest import SEEDS
 
@@ -24,3 +24,11 @@ def test_signatures_are_stable_and_banded():
     assert (sig == minhash("同一篇文章 the same text")).all() and len(sig) == 64
     assert bands(sig) == bands(minhash("同一篇文章 the same text")) and len(set(bands(sig))) == 16
     assert len(minhash("")) == 64  # short and empty texts do not fail
+
+
+def test_missing_sentences_are_those_the_copy_lacks_whatever_its_script_and_spacing():
+    stored = "双十一活动拉来了4.5万新用户。获客成本是每人11.5元!"
+    copy = "雙十一活動拉來了 4.5 萬新用戶。獲客成本是每人11.5元。補充:下次活動預算增加到二十萬元。"
+    assert missing_sentences(copy, stored) == ["補充:下次活動預算增加到二十萬元。"]
+    assert missing_sentences(stored, copy) == []
+    assert missing_sentences("Hosts welcome members. Hosts welcome members.", "hosts WELCOME members") == []

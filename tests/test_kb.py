@@ -232,6 +232,26 @@ def test_a_syndicated_copy_is_recorded_not_indexed(fake_kb, tmp_path):
     assert {a.id: a.also_from for a in fake_kb.articles()}[original.id] == (str(copy.resolve()),)
 
 
+def test_a_copy_with_sentences_of_its_own_says_what_is_not_stored_and_can_be_kept(fake_kb, tmp_path):
+    text = SEEDS["003"].read_text(encoding="utf-8")
+    middle = text.index(". ", len(text) // 3) + 2
+    copy = tmp_path / "copy-of-003.txt"
+    copy.write_text(text[:middle] + "Next year the budget doubles to 200k. " + text[middle:], encoding="utf-8")
+    stored = fake_kb.add(SEEDS["003"]).article
+    [outcome] = fake_kb.add_many([copy])
+    assert outcome.status == "duplicate" and outcome.article.id == stored.id
+    assert outcome.not_stored == ("Next year the budget doubles to 200k.",)
+    assert not any("200k" in p.text for p in fake_kb.passages())
+    # Not noted as stored: the next run reads it again (and says so again) instead of skipping it.
+    [again] = fake_kb.add_many([copy])
+    assert again.status == "duplicate" and again.not_stored == outcome.not_stored
+    [kept] = fake_kb.add_many([copy], keep_copies=True)
+    assert kept.status in ("added", "updated") and kept.article.id != stored.id and not kept.not_stored
+    assert any("200k" in h.text for h in fake_kb.search("budget doubles 200k", 3))
+    assert {a.id for a in fake_kb.articles()} == {stored.id, kept.article.id}
+    assert [o.status for o in fake_kb.add_many([copy])] == ["skipped"]
+
+
 def test_search_filters_by_language_and_site(fake_kb):
     fake_kb.add_text(EN, title="Community", source="https://www.example.com/community")
     fake_kb.add_text(ZH, title="社群", source="https://blog.example.cn/p/1")
