@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from index import IngestError, KnowledgeBase, KnowledgeBaseError, NotFound, discover, highlight_spans
+from index import (Busy, EmptyArticle, FetchError, IngestError, KnowledgeBase, KnowledgeBaseError, NoKnowledgeBase,
+                   NotFound, RefusedURL, UnsupportedSource, discover, highlight_spans)
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 #: Questions the sample corpus answers (tests/test_app.py checks each one is answered).
@@ -30,14 +32,14 @@ UI = {
         "Chinese; answers quote articles in any language.", "question": "Question", "ask": "Ask",
         "examples": "Try:", "filters": "Filters", "languages": "Languages", "sites": "Sites",
         "sources": "Sources", "nearest": "Nearest excerpts (not an answer)", "context": "Read in context",
-        "no_answer": "No good answer", "question_empty": "Type a question first.",
+        "question_empty": "Type a question first.",
         "tab_ask": "Ask", "tab_library": "Library", "tab_overview": "Overview",
         "add_url": "Add an article by URL", "add_url_button": "Add URL", "upload": "Or upload files (.txt, .md, .html)",
         "add_files": "Add files", "no_files": "Choose one or more files first.",
         "url_empty": "Type a web address first.",
         "not_url": "“{url}” is not a web address: give one that starts with http:// or https://.",
         "added": "Added: {title}", "updated": "Updated: {title} (it replaces what the same file or page gave before)", "unchanged": "Already in the knowledge base: {title}",
-        "duplicate": "A copy of an article already here: {title}", "failed": "Could not add {error}",
+        "duplicate": "A copy of an article already here: {title}",
         "remove": "Remove", "removed": "Removed: {title}", "already_removed": "Already removed: {title}",
         "remove_failed": "Could not remove {title}: {error}", "building": "Building the knowledge base from the "
         "sample corpus…", "building_step": "Added {n} of {total}: {name}", "by_language": "By language",
@@ -47,17 +49,25 @@ UI = {
         "url_space": "“{url}” has a space in it: a web address has none.",
         "history": "Earlier questions",
         "empty": "The knowledge base is empty: add articles in the Library tab.",
+        "not_found": "Nothing in the knowledge base answers this question well. The nearest excerpts are below.",
+        "choose": "Choose", "context_more": "… (the article goes on)",
+        "failed_as": "Could not add {source}: {reason} ({detail})", "remove_busy": "Could not remove {title}: {reason} ({detail})",
+        "err_unsupported": "not a kind of file read here", "err_empty": "no article text in it",
+        "err_refused": "this address is not fetched (a local or private network)",
+        "err_fetch": "the page could not be fetched", "err_read": "it could not be read",
+        "err_busy": "another program is writing to the knowledge base; try again in a moment",
+        "err_base": "the knowledge base refused it",
     },
     "zh": {
         "title": "运营知识库", "caption": "共 {articles} 篇文章、{passages} 个段落。可以用中文或英文提问,"
         "答案会引用任何语言的文章。", "question": "问题", "ask": "提问", "examples": "试试:", "filters": "筛选",
         "languages": "语言", "sites": "网站", "sources": "来源", "nearest": "最接近的摘录(不是答案)", "context": "查看上下文",
-        "no_answer": "没有找到好的答案", "question_empty": "请先输入问题。",
+        "question_empty": "请先输入问题。",
         "tab_ask": "提问", "tab_library": "文章库", "tab_overview": "概览",
         "add_url": "通过网址添加文章", "add_url_button": "添加网址", "upload": "或上传文件(.txt、.md、.html)",
         "add_files": "添加文件", "no_files": "请先选择文件。", "url_empty": "请先输入网址。",
         "not_url": "“{url}”不是网址:请输入以 http:// 或 https:// 开头的网址。", "added": "已添加:{title}", "updated": "已更新:{title}(替换同一文件或网页之前的版本)", "unchanged": "已在知识库中:{title}",
-        "duplicate": "与已有文章重复:{title}", "failed": "无法添加 {error}", "remove": "删除",
+        "duplicate": "与已有文章重复:{title}", "remove": "删除",
         "removed": "已删除:{title}", "already_removed": "已经删除:{title}", "remove_failed": "无法删除 {title}:{error}", "building": "正在用示例文章建立知识库……", "building_step": "已添加 {n}/{total}:{name}",
         "by_language": "按语言", "by_site": "按网站", "files": "文件和上传", "articles": "文章", "passages": "段落", "n_passages": "{n} 个段落",
         "n_passage": "{n} 个段落", "replace_uploads": "替换之前以同一文件名上传的内容",
@@ -65,6 +75,14 @@ UI = {
         "url_space": "“{url}”中有空格:网址里不能有空格。",
         "history": "之前的问题",
         "empty": "知识库是空的:请在“文章库”中添加文章。",
+        "not_found": "知识库里没有能很好回答这个问题的内容。下面是最接近的摘录。",
+        "choose": "请选择", "context_more": "……(文章未完)",
+        "failed_as": "无法添加 {source}:{reason}({detail})", "remove_busy": "无法删除 {title}:{reason}({detail})",
+        "err_unsupported": "不是可以读取的文件类型", "err_empty": "里面没有文章正文",
+        "err_refused": "不会抓取这个网址(本机或内网地址)",
+        "err_fetch": "无法抓取这个网页", "err_read": "无法读取",
+        "err_busy": "另一个程序正在写入知识库,请稍后再试",
+        "err_base": "知识库无法添加它",
     },
 }
 LANGUAGE_NAMES = {"en": "English", "zh-Hans": "简体中文", "zh-Hant": "繁體中文"}
@@ -151,10 +169,21 @@ def t(key: str, **values) -> str:
     return UI[st.session_state.get("ui_lang", "en")][key].format(**values)
 
 
+@dataclass
+class Served:
+    """The knowledge base this server serves; ``seed`` while a base it created is still to be
+    filled from the sample corpus (once: a base its user emptied stays empty)."""
+    kb: KnowledgeBase
+    seed: bool
+
+
 @st.cache_resource(show_spinner=False)
-def knowledge_base(path: str) -> KnowledgeBase:
+def knowledge_base(path: str) -> Served:
     """One open knowledge base per directory, shared by every session of this server."""
-    return KnowledgeBase.open(path)
+    try:
+        return Served(KnowledgeBase.open(path, create=False), seed=False)
+    except NoKnowledgeBase:
+        return Served(KnowledgeBase.open(path), seed=True)
 
 
 def build_from_corpus(kb: KnowledgeBase) -> None:
@@ -168,29 +197,38 @@ def build_from_corpus(kb: KnowledgeBase) -> None:
 
 def ask_tab(kb: KnowledgeBase, articles: list) -> None:
     st.caption(t("caption", articles=len(articles), passages=sum(a.passages for a in articles)))
-    st.write(t("examples"))
-    columns = st.columns(3)
-    for n, example in enumerate(EXAMPLES):
-        if columns[n % 3].button(example, key=f"example-{n}", use_container_width=True):
-            st.session_state["question"] = example
-    with st.expander(t("filters")):
-        langs = st.multiselect(t("languages"), sorted({a.lang for a in articles}), key="filter_langs",
-                               format_func=language_name)
-        sites = st.multiselect(t("sites"), sorted({a.site for a in articles}), key="filter_sites", format_func=site_name)
     question = st.text_input(t("question"), key="question").strip()
     if st.button(t("ask"), key="ask", type="primary") and not question:
         st.warning(t("question_empty"))
+    with st.expander(t("filters")):
+        langs = st.multiselect(t("languages"), sorted({a.lang for a in articles}), key="filter_langs",
+                               format_func=language_name, placeholder=t("choose"))
+        sites = st.multiselect(t("sites"), sorted({a.site for a in articles}), key="filter_sites",
+                               format_func=site_name, placeholder=t("choose"))
     history = st.session_state.setdefault("history", [])
     if question:
         show_answer(kb, question, langs or None, sites or None)
         if question in history:  # asked again: it moves to the front
             history.remove(question)
         history.insert(0, question)
+    else:
+        # Under the question box and only until a question is asked: above it, on a phone,
+        # they filled the first screen and pushed the answer below it (a review).
+        st.write(t("examples"))
+        columns = st.columns(3)
+        for n, example in enumerate(EXAMPLES):
+            columns[n % 3].button(example, key=f"example-{n}", use_container_width=True,
+                                  on_click=set_question, args=(example,))
     earlier = [past for past in history if past != question][:HISTORY_SHOWN]
-    if earlier:
-        with st.expander(t("history")):
+    if earlier:  # in the sidebar: under the answer, a phone scrolled past five sources to reach it
+        with st.sidebar:
+            st.subheader(t("history"))
             for n, past in enumerate(earlier):
                 st.button(past, key=f"history-{n}", on_click=set_question, args=(past,))
+
+
+def remember_language() -> None:
+    st.query_params["lang"] = st.session_state["ui_lang"]
 
 
 def set_question(question: str) -> None:
@@ -212,8 +250,8 @@ def show_answer(kb: KnowledgeBase, question: str, langs, sites) -> None:
     with st.container(key="answer"):
         if answer.found:
             st.markdown(escape(answer.text))
-        else:
-            st.info(answer.text, icon="ℹ️")
+        else:  # in the interface's language (the library says it in the question's)
+            st.info(t("not_found"), icon="ℹ️")
     st.subheader(t("sources") if answer.found else t("nearest"))
     for n, hit in enumerate(answer.citations, 1):
         cited = [(q.start - hit.start, q.end - hit.start) for q in answer.quotes if q.citation == n]
@@ -225,8 +263,25 @@ def show_answer(kb: KnowledgeBase, question: str, langs, sites) -> None:
             st.markdown(marked(hit.text, question, cited))
             with st.expander(t("context")):
                 full = kb.article_text(hit.article_id)
-                span = [(hit.start + s, hit.start + e) for s, e in cited] or [(hit.start, hit.end)]
-                st.markdown(marked(full, question, span))
+                start, end = context_window(full, hit.start, hit.end)
+                span = [(hit.start - start + s, hit.start - start + e) for s, e in cited] or \
+                    [(hit.start - start, hit.end - start)]
+                st.markdown(("… " if start else "") + marked(full[start:end], question, span))
+                if end < len(full):
+                    st.caption(t("context_more"))
+
+
+#: "Read in context" shows the passage with about this many characters of the article on
+#: each side, to paragraph ends: the whole article put a phone's passage 2,551 px down (a review).
+CONTEXT_CHARS = 600
+
+
+def context_window(text: str, start: int, end: int, chars: int = CONTEXT_CHARS) -> tuple[int, int]:
+    """The span of ``text`` to show around ``text[start:end]``: ``chars`` more on each side,
+    widened to the paragraph breaks past them (or the text's ends)."""
+    before = text.rfind("\n\n", 0, max(start - chars, 0))
+    after = text.find("\n\n", min(end + chars, len(text)))
+    return (before + 2 if before >= 0 else 0), (after if after >= 0 else len(text))
 
 
 def library_tab(kb: KnowledgeBase, articles: list) -> None:
@@ -244,7 +299,7 @@ def library_tab(kb: KnowledgeBase, articles: list) -> None:
             st.error(t("not_url", url=url))
         else:
             with st.spinner(url):
-                st.session_state["clear_url"] = report(lambda: kb.add(url))
+                st.session_state["clear_url"] = report(lambda: kb.add(url), url)
             st.rerun()  # every tab's counts and lists include the new article
     # A new key per round empties the uploader once its files are added (else every click
     # added them all again).
@@ -258,7 +313,7 @@ def library_tab(kb: KnowledgeBase, articles: list) -> None:
         else:
             bar = st.progress(0.0)
             for n, file in enumerate(files, 1):
-                report(lambda: kb.add_upload(file.name, file.getvalue(), replace=replace))
+                report(lambda: kb.add_upload(file.name, file.getvalue(), replace=replace), file.name)
                 bar.progress(n / len(files), text=file.name)
             save(kb)
             st.session_state["upload_round"] = round_ + 1
@@ -286,7 +341,8 @@ def remove(kb: KnowledgeBase, article_id: str, title: str) -> None:
         flash("warning", t("already_removed", title=title))
         return
     except KnowledgeBaseError as exc:  # Busy: another writer (a CLI rebuild) holds the base
-        flash("error", t("remove_failed", title=title, error=str(exc)))
+        flash("error", t("remove_busy", title=title, reason=t("err_busy"), detail=str(exc)) if isinstance(exc, Busy)
+              else t("remove_failed", title=title, error=str(exc)))
         return
     save(kb)
     flash("success", t("removed", title=title))
@@ -307,13 +363,25 @@ def save(kb: KnowledgeBase) -> None:
         pass
 
 
-def report(add) -> bool:
-    """Run one add and keep what happened for the next run, naming the input on failure; True
-    if it worked."""
+def _reason(exc: Exception) -> str:
+    """The UI key of what went wrong, by the error's kind."""
+    for kind, key in ((RefusedURL, "err_refused"), (FetchError, "err_fetch"), (UnsupportedSource, "err_unsupported"),
+                      (EmptyArticle, "err_empty"), (IngestError, "err_read"), (Busy, "err_busy")):
+        if isinstance(exc, kind):
+            return key
+    return "err_base"
+
+
+def report(add, source: str) -> bool:
+    """Run one add of ``source`` and keep what happened for the next run, naming the input on
+    failure; True if it worked."""
     try:
         result = add()
-    except (IngestError, KnowledgeBaseError) as exc:
-        flash("error", t("failed", error=str(exc)))
+    except IngestError as exc:  # the library's words after the reason in the interface's language
+        flash("error", t("failed_as", source=exc.source, reason=t(_reason(exc)), detail=exc.problem))
+        return False
+    except KnowledgeBaseError as exc:
+        flash("error", t("failed_as", source=source, reason=t(_reason(exc)), detail=str(exc)))
         return False
     flash("success", t(result.status, title=result.article.title))
     return True
@@ -338,17 +406,21 @@ def overview_tab(articles: list) -> None:
 
 def main() -> None:
     st.set_page_config(page_title="Ops knowledge base · 运营知识库", page_icon="📚", layout="wide")
+    if "ui_lang" not in st.session_state:  # a reload keeps the interface's language (in the address)
+        st.session_state["ui_lang"] = "zh" if st.query_params.get("lang") == "zh" else "en"
     with st.sidebar:
-        st.radio("Interface · 界面", ["en", "zh"], key="ui_lang", horizontal=True,
+        st.radio("Interface · 界面", ["en", "zh"], key="ui_lang", horizontal=True, on_change=remember_language,
                  format_func=lambda code: {"en": "English", "zh": "中文"}[code])
     st.title(t("title"))
-    kb = knowledge_base(os.environ.get("KB_DIR") or "kb")
+    served = knowledge_base(os.environ.get("KB_DIR") or "kb")
+    kb = served.kb
     # One listing per run, shared by the tabs (the library tab lists again after an add).
     articles = kb.articles()
-    if not articles and not st.session_state.get("built"):
-        build_from_corpus(kb)
-        st.session_state["built"] = True
-        articles = kb.articles()
+    if served.seed:
+        served.seed = False
+        if not articles:
+            build_from_corpus(kb)
+            articles = kb.articles()
     ask, library, overview = st.tabs([t("tab_ask"), t("tab_library"), t("tab_overview")])
     with ask:
         ask_tab(kb, articles)

@@ -5,7 +5,7 @@
 ...     kb.add("corpus/000_52f3886d20386f8e.txt")
 ...     answer = kb.ask("What do operators fear most?")
 """
-from ingest import EmptyArticle, FetchError, IngestError, UnsupportedSource, discover
+from ingest import EmptyArticle, FetchError, IngestError, RefusedURL, UnsupportedSource, discover
 
 from .encoders import BundledE5, Encoder, SentenceTransformerEncoder, encoder_for
 from .fast_e5 import FastE5
@@ -17,6 +17,6 @@ from .results import Added, Answer, Hit, Outcome, Quote
 from .store import ArticleInfo
 
 __all__ = ["KnowledgeBase", "discover", "highlight_spans", "highlight_terms", "Quote", "IngestError",
-           "EmptyArticle", "FetchError", "UnsupportedSource", "default_path", "Hit", "Answer", "Added", "Outcome", "ArticleInfo", "Encoder", "BundledE5", "FastE5",
+           "EmptyArticle", "FetchError", "RefusedURL", "UnsupportedSource", "default_path", "Hit", "Answer", "Added", "Outcome", "ArticleInfo", "Encoder", "BundledE5", "FastE5",
            "SentenceTransformerEncoder", "encoder_for", "KnowledgeBaseError", "EncoderMismatch", "EncoderError",
            "NoKnowledgeBase", "NotFound", "CorruptIndex", "Busy"]

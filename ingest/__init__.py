@@ -4,10 +4,11 @@ This package never imports :mod:`index`; the knowledge base builds on it, not th
 """
 from .article import Article, Passage, content_id
 from .clean import clean_text
-from .errors import EmptyArticle, FetchError, IngestError, UnsupportedSource
+from .errors import EmptyArticle, FetchError, IngestError, RefusedURL, UnsupportedSource
 from .lang import detect_language
 from .load import KINDS, discover, extract_html, load, parse
 from .split import split
 
 __all__ = ["Article", "Passage", "content_id", "clean_text", "detect_language", "discover", "extract_html", "KINDS",
-           "load", "parse", "split", "IngestError", "EmptyArticle", "FetchError", "UnsupportedSource"]
+           "load", "parse", "split", "IngestError", "EmptyArticle", "FetchError", "RefusedURL",
+           "UnsupportedSource"]

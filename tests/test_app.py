@@ -40,6 +40,19 @@ def test_first_start_builds_the_base_from_the_corpus(monkeypatch, tmp_path):
     assert list((tmp_path / "kb").glob("vectors-*.faiss"))
 
 
+def test_a_base_its_user_emptied_stays_empty(monkeypatch, tmp_path):
+    first = app(monkeypatch, tmp_path / "kb")  # a new base: filled from the corpus
+    assert "5 articles" in first.caption[0].value
+    with KnowledgeBase.open(tmp_path / "kb") as kb:
+        for article in kb.articles():
+            kb.remove(article.id)
+    reloaded = app(monkeypatch, tmp_path / "kb")  # another session (a reload), as a review did
+    assert "0 articles" in reloaded.caption[0].value
+    assert [i.value for i in reloaded.info] == ["The knowledge base is empty: add articles in the Library tab."]
+    with KnowledgeBase.open(tmp_path / "kb") as kb:
+        assert kb.articles() == []
+
+
 def test_question_gets_an_answer_with_numbered_sources(monkeypatch, seeds_kb_copy):
     at = ask(app(monkeypatch, seeds_kb_copy), "運營應該優先解決什麼問題?")
     headers = source_headers(at)
@@ -56,6 +69,8 @@ def test_example_button_fills_the_question(monkeypatch, seeds_kb_copy):
     at.button(key="example-0").click().run()
     assert at.text_input(key="question").value == "How do TO B operators grow?"
     assert source_headers(at)
+    # Gone once a question is asked: on a phone they pushed the answer off the first screen.
+    assert not [b for b in at.button if (b.key or "").startswith("example-")]
 
 
 def test_language_filter_restricts_sources(monkeypatch, seeds_kb_copy):
@@ -71,6 +86,35 @@ def test_ui_language_switch(monkeypatch, seeds_kb_copy):
     at.radio(key="ui_lang").set_value("zh").run()
     assert at.title[0].value == "运营知识库"
     assert at.text_input(key="question").label == "问题"
+    assert at.query_params["lang"] == ["zh"] or at.query_params["lang"] == "zh"  # kept in the address
+    monkeypatch.setenv("KB_DIR", str(seeds_kb_copy))
+    reloaded = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    reloaded.query_params["lang"] = "zh"  # a reload of that address keeps the language
+    reloaded.run()
+    assert reloaded.title[0].value == "运营知识库"
+
+
+def test_the_chinese_interface_says_no_answer_and_errors_in_chinese(monkeypatch, seeds_kb_copy):
+    at = app(monkeypatch, seeds_kb_copy)
+    at.radio(key="ui_lang").set_value("zh").run()
+    ask(at, "How do I configure Kubernetes pod autoscaling?")  # an English question
+    assert [i.value for i in at.info] == ["知识库里没有能很好回答这个问题的内容。下面是最接近的摘录。"]
+    at.file_uploader(key="upload-0").set_value([("empty.txt", b"", "text/plain")])
+    at.run()
+    at.button(key="add_files").click().run()
+    assert [e.value for e in at.error] == ["无法添加 empty.txt:里面没有文章正文(the file is empty)"]
+
+
+def test_read_in_context_shows_the_paragraphs_around_the_passage(monkeypatch, tmp_path):
+    paragraphs = [f"Paragraph {n} covers topic number {n} of the handbook in plain words. " * 6 for n in range(40)]
+    paragraphs[25] = "Member day coupons expire after seventy two hours to push repeat orders. " * 3
+    with KnowledgeBase.open(tmp_path / "kb") as kb:
+        kb.add_text("Handbook\n\n" + "\n\n".join(paragraphs), title="Handbook")
+    at = ask(app(monkeypatch, tmp_path / "kb"), "When do member day coupons expire?")
+    context = at.expander[1].markdown[0].value  # [0] is the filters
+    assert "seventy two hours" in context and context.startswith("… ")
+    assert "Paragraph 1 covers" not in context and "Paragraph 39 covers" not in context
+    assert "(the article goes on)" in at.expander[1].caption[0].value
 
 
 @pytest.fixture
@@ -166,6 +210,7 @@ def test_a_base_held_by_another_writer_is_reported_not_crashed_on(monkeypatch, s
         at.button(key=f"remove-{victim.id}").click().run()
         assert not at.exception
         assert at.error and "Could not remove" in at.error[0].value and str(seeds_kb_copy) in at.error[0].value
+        assert "another program is writing to the knowledge base" in at.error[0].value
         at.file_uploader(key="upload-0").set_value([("n.txt", ("Notes\n\n" + "A note on user interviews. " * 3).encode(), "text/plain")])
         at.run()
         at.button(key="add_files").click().run()
@@ -209,7 +254,7 @@ def test_history_lists_earlier_questions_and_asks_them_again(monkeypatch, seeds_
     one, two, three = "Q one about operators", "Q two about sales", "Q three about growth"
     for question in (one, two, three, one, two):
         ask(at, question)
-    labels = [b.label for b in at.button if b.key and b.key.startswith("history-")]
+    labels = [b.label for b in at.sidebar.button if b.key and b.key.startswith("history-")]
     assert labels == [one, three]  # most recent first, once each; the one on screen is not "earlier"
     at.button(key="history-1").click().run()
     assert at.text_input(key="question").value == three
