@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from ingest import detect_language
-from ingest.repair import mojibake_start
+from ingest.repair import mojibake_signs
 from ingest.split import sentence_spans
 
 from .results import Answer, Hit, Quote
@@ -49,17 +49,18 @@ _QUESTION_END = re.compile(r"[?？][\s\"”’」』)）]*$")
 #: after the one before ("...members joining.\n\nDaily work"); with this rule, 0 of the 36.
 #: The evaluation set's figures do not move (bench/quotes.py).
 HEADING_MAX_CHARS = 80
-#: The same limit for a line holding Chinese, where a character is about a word: the 40
+#: The same limit for a line mostly in Chinese, where a character is about a word: the 40
 #: headings of the evaluation base's 30 Chinese articles are 6-18 characters, while a sentence
 #: a page left without its 。 is longer ("很多运营人每天都忙着拉新促活,却说不清自己的价值在哪里"
 #: is 27 characters).
 HEADING_MAX_HAN_CHARS = 24
 _HAN = re.compile(r"[\u3400-\u9fff]")
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
 #: A list number left alone at a passage's end ("Operators grow. 2.") counts as a heading.
 _LIST_NUMBER = re.compile(r"\d{1,2}[.)、]")
 #: Two sentences whose vectors are closer than this say the same thing; the second is dropped.
 REDUNDANT_COSINE = 0.92
-#: A sentence holding garbled text (:func:`ingest.repair.mojibake_start`: a review's answer
+#: A sentence holding garbled text (:func:`ingest.repair.mojibake_signs`: a review's answer
 #: quoted ``要規?;禺a(chǎn)出有價值內容``, a span the page lost bytes in) is quoted up to the
 #: last clause break before it, if that keeps at least this many characters (a clause: the
 #: seed's "無論在B端還是C端,運營的價值在于用最小的代價撬起最大的利益" is 30), else not at
@@ -116,10 +117,11 @@ def _choose_sentences(kb: "KnowledgeBase", question: str, hits: list[Hit]) -> li
     unquotable: list[bool] = []
     for n, hit in enumerate(hits):
         spans = list(sentence_spans(hit.text))
+        garbled = mojibake_signs(hit.text)  # of the whole passage: a rule counts its commas
         heading = [_heading(hit.text, spans, i) or bool(_LIST_NUMBER.fullmatch(hit.text[s:e]))
                    for i, (s, e, _) in enumerate(spans)]
         for i, (start, end, _) in enumerate(spans):
-            clean = _before_garbled(hit.text, start, end)
+            clean = _before_garbled(hit.text, garbled, start, end)
             candidates.append((hit, start, clean or end))
             owners.append(n)
             unquotable.append(heading[i] or clean is None or _asks(hit.text[start:clean]))
@@ -128,7 +130,7 @@ def _choose_sentences(kb: "KnowledgeBase", question: str, hits: list[Hit]) -> li
                 candidates.append((hit, start, spans[i + 1][1]))
                 owners.append(n)
                 unquotable.append(heading[i] or heading[i + 1] or _asks(pair)
-                                  or _garbled_from(hit.text, start, spans[i + 1][1]) is not None)
+                                  or _first(garbled, start, spans[i + 1][1]) is not None)
     if not candidates:
         return []
     vectors = kb.encoder.encode_passages([hit.text[s:e] for hit, s, e in candidates])
@@ -147,23 +149,20 @@ def _choose_sentences(kb: "KnowledgeBase", question: str, hits: list[Hit]) -> li
     return [candidates[i] for i in chosen]
 
 
-def _before_garbled(text: str, start: int, end: int) -> int | None:
-    """Where the quote of sentence ``text[start:end]`` ends: ``end``; or, if the sentence holds
-    garbled text, the last clause break before it (None when under GARBLED_KEEP_MIN_CHARS
-    would be left)."""
-    garbled = _garbled_from(text, start, end)
-    if garbled is None:
+def _before_garbled(text: str, garbled: list[int], start: int, end: int) -> int | None:
+    """Where the quote of sentence ``text[start:end]`` ends: ``end``; or, if a sign of garbled
+    text (offsets ``garbled``) is in it, the last clause break before the sign (None when under
+    GARBLED_KEEP_MIN_CHARS would be left)."""
+    sign = _first(garbled, start, end)
+    if sign is None:
         return end
-    breaks = [m.start() for m in _CLAUSE_BREAK.finditer(text, start, start + garbled)]
+    breaks = [m.start() for m in _CLAUSE_BREAK.finditer(text, start, sign)]
     return breaks[-1] if breaks and breaks[-1] - start >= GARBLED_KEEP_MIN_CHARS else None
 
 
-def _garbled_from(text: str, start: int, end: int) -> int | None:
-    """Offset in ``text[start:end]`` of its first garbled character, or None. The rules may
-    need two characters past ``end``: the sentence splitter ends a sentence at the ``?`` of a
-    garbled ``規?;``."""
-    at = mojibake_start(text[start:end + 2])
-    return at if at is not None and at < end - start else None
+def _first(offsets: list[int], start: int, end: int) -> int | None:
+    """The first of the sorted ``offsets`` in ``[start, end)``, or None."""
+    return next((o for o in offsets if start <= o < end), None)
 
 
 def _asks(quote: str) -> bool:
@@ -175,7 +174,9 @@ def _heading(text: str, spans: list[tuple[int, int, bool]], i: int) -> bool:
     """True when sentence ``i`` of ``text`` is a heading (see HEADING_MAX_CHARS)."""
     start, end, opens = spans[i]
     alone = opens and (i + 1 == len(spans) or spans[i + 1][2])
-    limit = HEADING_MAX_HAN_CHARS if _HAN.search(text, start, end) else HEADING_MAX_CHARS
+    han = len(_HAN.findall(text, start, end))
+    latin = len(_LATIN_LETTER.findall(text, start, end))
+    limit = HEADING_MAX_HAN_CHARS if han > latin else HEADING_MAX_CHARS  # ("私域" in an English heading: Latin)
     return alone and end - start < limit and text[end - 1].isalnum()
 
 

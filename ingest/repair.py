@@ -135,12 +135,17 @@ def has_mojibake(text: str) -> bool:
 def mojibake_start(text: str) -> int | None:
     """Where in ``text`` the first sign of a wrong or lossy decoding is (see the MOJIBAKE_*
     rules), or None if there is none."""
-    found = [m.start() for rule in (MOJIBAKE_CHAR, MOJIBAKE_SEQUENCE, MOJIBAKE_QUESTION)
-             if (m := rule.search(text))]
-    if found:
-        return min(found)
-    lone = _LONE_QUESTION.search(text)
-    if lone is None:
-        return None
-    wide, ascii_ = len(_WIDE_COMMA.findall(text)), len(_ASCII_COMMA.findall(text))
-    return lone.start() if wide >= FULL_WIDTH_MIN_COMMAS and wide >= FULL_WIDTH_SHARE * (wide + ascii_) else None
+    signs = mojibake_signs(text)
+    return signs[0] if signs else None
+
+
+def mojibake_signs(text: str) -> list[int]:
+    """Where every sign of a wrong or lossy decoding starts in ``text``, in order. The lone
+    ``?`` rule looks at the whole text's commas: run this on a passage, not on a sentence."""
+    found = {m.start() for rule in (MOJIBAKE_CHAR, MOJIBAKE_SEQUENCE, MOJIBAKE_QUESTION) for m in rule.finditer(text)}
+    if _LONE_QUESTION.search(text):
+        wide, ascii_ = len(_WIDE_COMMA.findall(text)), len(_ASCII_COMMA.findall(text))
+        if wide >= FULL_WIDTH_MIN_COMMAS and wide >= FULL_WIDTH_SHARE * (wide + ascii_):
+            found.update(m.start() for m in _LONE_QUESTION.finditer(text))
+    return sorted(found)
+

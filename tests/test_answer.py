@@ -6,6 +6,7 @@ import re
 import pytest
 
 from index.evaluate import load_questions
+from ingest.split import sentence_spans
 
 from .conftest import ROOT
 
@@ -164,6 +165,14 @@ def test_a_heading_is_not_quoted_before_the_sentence_after_it_nor_alone(fake_kb)
     assert quoted and not any(q.startswith("Decide the metric") for q in quoted)
 
 
+def test_a_chinese_word_in_an_english_heading_keeps_it_a_heading():
+    from index.answer import _heading
+
+    for heading in ("Private domain playbook for small retail teams", "Private domain (私域) playbook for small retail teams"):
+        text = heading + "\n\nHosts welcome new members every week at the store."
+        assert _heading(text, list(sentence_spans(text)), 0), heading
+
+
 def test_a_chinese_sentence_left_without_its_full_stop_is_not_a_heading(fake_kb, monkeypatch):
     from index import answer
 
@@ -182,7 +191,7 @@ def test_garbled_text_is_not_quoted(fake_kb, monkeypatch):
     # No clause before the garbled span: the sentence is not quoted, though it is the closest.
     first = fake_kb.add_text("B端笔记\n\n運營的價值在于要規?;\ue1ea禺a(chǎn)出有價值內容。運營的價值在于撬起最大的利益。")
     assert [q.text for q in fake_kb.ask(question).quotes] == ["運營的價值在于撬起最大的利益。"]
-    monkeypatch.setattr(answer, "mojibake_start", lambda text: None)  # the rule off: garbled quotes
+    monkeypatch.setattr(answer, "mojibake_signs", lambda text: [])  # the rule off: garbled quotes
     assert any("禺" in q.text for q in fake_kb.ask(question).quotes)
     monkeypatch.undo()
     # A clause before it: quoted up to there.
@@ -190,6 +199,15 @@ def test_garbled_text_is_not_quoted(fake_kb, monkeypatch):
     fake_kb.add_text("B端笔记\n\n活動預算由財務審批。無論在B端還是C端,運營的價值在于用最小的代價撬起最大的利益,"
                      "要規?;\ue1ea禺a(chǎn)出內容。")
     assert [q.text for q in fake_kb.ask(question).quotes] == ["無論在B端還是C端,運營的價值在于用最小的代價撬起最大的利益"]
+
+
+def test_a_lost_character_is_told_by_the_whole_passages_punctuation(fake_kb):
+    # Full-width commas make a lone ? between characters a lost character; one sentence has
+    # too few of them to tell (a review found this quoted after the rule above).
+    fake_kb.add_text("B端笔记\n\n私域运营，社群运营，内容运营，活动运营，用户运营，都是运营的一部分。"
+                     "运营的价值在于要规?模化产出有价值的内容。活动预算由财务负责人审批。")
+    quoted = [q.text for q in fake_kb.ask("运营的价值在于规模化产出有价值的内容").quotes]
+    assert quoted and not any("规?模" in q for q in quoted)
 
 
 def test_an_answer_is_one_paragraph_when_a_quote_spans_a_paragraph_break(fake_kb):

@@ -44,3 +44,11 @@ def test_mojibake_start_is_the_first_sign():
     assert mojibake_start("一个运营?运营工作") is None
     wide = "，".join(["运营"] * 6)
     assert mojibake_start(f"{wide}用户?内容") == len(wide) + 1  # full-width text: a lone ? is a lost character
+
+
+def test_mojibake_signs_are_every_sign_in_order():
+    from ingest.repair import mojibake_signs
+
+    wide = "，".join(["运营"] * 6)
+    assert mojibake_signs(f"{wide}。用户?内容。Ã©\ufffd") == [len(wide) + 2, len(wide) + 7, len(wide) + 9]
+    assert mojibake_signs("一个运营?运营工作") == []
