@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from index import (Busy, EmptyArticle, FetchError, IngestError, KnowledgeBase, KnowledgeBaseError, NoKnowledgeBase,
-                   NotFound, RefusedURL, UnsupportedSource, discover, highlight_spans)
+from index import (Busy, EmptyArticle, FetchError, IngestError, KnowledgeBase, KnowledgeBaseError, NotFound,
+                   RefusedURL, UnsupportedSource, discover, highlight_spans)
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 #: Questions the sample corpus answers (tests/test_app.py checks each one is answered).
@@ -53,10 +52,11 @@ UI = {
         "choose": "Choose", "context_more": "… (the article goes on)",
         "failed_as": "Could not add {source}: {reason} ({detail})", "remove_busy": "Could not remove {title}: {reason} ({detail})",
         "err_unsupported": "not a kind of file read here", "err_empty": "no article text in it",
-        "err_refused": "this address is not fetched (a local or private network)",
+        "err_refused": "this address is refused",
         "err_fetch": "the page could not be fetched", "err_read": "it could not be read",
         "err_busy": "another program is writing to the knowledge base; try again in a moment",
         "err_base": "the knowledge base refused it",
+        "not_stored": "{n} sentence(s) of it are not in the stored copy and are not stored: “{first}”",
     },
     "zh": {
         "title": "运营知识库", "caption": "共 {articles} 篇文章、{passages} 个段落。可以用中文或英文提问,"
@@ -79,10 +79,11 @@ UI = {
         "choose": "请选择", "context_more": "……(文章未完)",
         "failed_as": "无法添加 {source}:{reason}({detail})", "remove_busy": "无法删除 {title}:{reason}({detail})",
         "err_unsupported": "不是可以读取的文件类型", "err_empty": "里面没有文章正文",
-        "err_refused": "不会抓取这个网址(本机或内网地址)",
+        "err_refused": "不会抓取这个网址",
         "err_fetch": "无法抓取这个网页", "err_read": "无法读取",
         "err_busy": "另一个程序正在写入知识库,请稍后再试",
         "err_base": "知识库无法添加它",
+        "not_stored": "其中有 {n} 句已有文章里没有,没有存入:“{first}”",
     },
 }
 LANGUAGE_NAMES = {"en": "English", "zh-Hans": "简体中文", "zh-Hant": "繁體中文"}
@@ -169,21 +170,10 @@ def t(key: str, **values) -> str:
     return UI[st.session_state.get("ui_lang", "en")][key].format(**values)
 
 
-@dataclass
-class Served:
-    """The knowledge base this server serves; ``seed`` while a base it created is still to be
-    filled from the sample corpus (once: a base its user emptied stays empty)."""
-    kb: KnowledgeBase
-    seed: bool
-
-
 @st.cache_resource(show_spinner=False)
-def knowledge_base(path: str) -> Served:
+def knowledge_base(path: str) -> KnowledgeBase:
     """One open knowledge base per directory, shared by every session of this server."""
-    try:
-        return Served(KnowledgeBase.open(path, create=False), seed=False)
-    except NoKnowledgeBase:
-        return Served(KnowledgeBase.open(path), seed=True)
+    return KnowledgeBase.open(path)
 
 
 def build_from_corpus(kb: KnowledgeBase) -> None:
@@ -278,10 +268,26 @@ CONTEXT_CHARS = 600
 
 def context_window(text: str, start: int, end: int, chars: int = CONTEXT_CHARS) -> tuple[int, int]:
     """The span of ``text`` to show around ``text[start:end]``: ``chars`` more on each side,
-    widened to the paragraph breaks past them (or the text's ends)."""
-    before = text.rfind("\n\n", 0, max(start - chars, 0))
-    after = text.find("\n\n", min(end + chars, len(text)))
-    return (before + 2 if before >= 0 else 0), (after if after >= 0 else len(text))
+    widened to the next line break, else sentence end, within ``chars`` more (many scraped
+    articles are one line: two of the five samples)."""
+    low, high = max(start - chars, 0), min(end + chars, len(text))
+    if low:
+        room = text[max(low - chars, 0):low]
+        cut = room.rfind("\n") + 1 or max((m.end() for m in _SENTENCE_END.finditer(room)), default=0)
+        low = low - len(room) + cut if cut else low
+    if high < len(text):
+        room = text[high:high + chars]
+        cut = room.find("\n")
+        if cut < 0:
+            found = _SENTENCE_END.search(room)
+            cut = found.end() if found else 0
+        high += cut
+    while low < start and text[low].isspace():
+        low += 1
+    return low, high
+
+
+_SENTENCE_END = re.compile(r"[。！？!?]+[”」』\"')）]*|\.(?=\s)")
 
 
 def library_tab(kb: KnowledgeBase, articles: list) -> None:
@@ -384,6 +390,8 @@ def report(add, source: str) -> bool:
         flash("error", t("failed_as", source=source, reason=t(_reason(exc)), detail=str(exc)))
         return False
     flash("success", t(result.status, title=result.article.title))
+    if result.not_stored:  # a copy with sentences of its own: they are not searchable
+        flash("warning", t("not_stored", n=len(result.not_stored), first=result.not_stored[0]))
     return True
 
 
@@ -412,15 +420,12 @@ def main() -> None:
         st.radio("Interface · 界面", ["en", "zh"], key="ui_lang", horizontal=True, on_change=remember_language,
                  format_func=lambda code: {"en": "English", "zh": "中文"}[code])
     st.title(t("title"))
-    served = knowledge_base(os.environ.get("KB_DIR") or "kb")
-    kb = served.kb
+    kb = knowledge_base(os.environ.get("KB_DIR") or "kb")
     # One listing per run, shared by the tabs (the library tab lists again after an add).
     articles = kb.articles()
-    if served.seed:
-        served.seed = False
-        if not articles:
-            build_from_corpus(kb)
-            articles = kb.articles()
+    if not articles and kb.is_new:  # a base its user emptied stays empty (the corpus came back)
+        build_from_corpus(kb)
+        articles = kb.articles()
     ask, library, overview = st.tabs([t("tab_ask"), t("tab_library"), t("tab_overview")])
     with ask:
         ask_tab(kb, articles)

@@ -215,6 +215,14 @@ class KnowledgeBase:
         self._lexical = lexical.LexicalScorer(store)
 
     @property
+    def is_new(self) -> bool:
+        """True while nothing was ever stored in this base (no article added, not even one
+        removed since): the app fills such a base from its sample corpus, and leaves a base
+        its user emptied empty."""
+        with self._lock:
+            return self._store.generation == 0
+
+    @property
     def vector_store(self) -> Choice:
         """The vector store in use: ``.backend`` (``"faiss"`` or ``"milvus"``), ``.milvus_uri``."""
         return self._choice

@@ -41,7 +41,8 @@ def test_first_start_builds_the_base_from_the_corpus(monkeypatch, tmp_path):
 
 
 def test_a_base_its_user_emptied_stays_empty(monkeypatch, tmp_path):
-    first = app(monkeypatch, tmp_path / "kb")  # a new base: filled from the corpus
+    KnowledgeBase.open(tmp_path / "kb").close()  # created, nothing stored (an add that failed)
+    first = app(monkeypatch, tmp_path / "kb")  # filled from the corpus
     assert "5 articles" in first.caption[0].value
     with KnowledgeBase.open(tmp_path / "kb") as kb:
         for article in kb.articles():
@@ -115,6 +116,18 @@ def test_read_in_context_shows_the_paragraphs_around_the_passage(monkeypatch, tm
     assert "seventy two hours" in context and context.startswith("… ")
     assert "Paragraph 1 covers" not in context and "Paragraph 39 covers" not in context
     assert "(the article goes on)" in at.expander[1].caption[0].value
+
+
+def test_read_in_context_cuts_a_one_line_article_at_sentences(monkeypatch, tmp_path):
+    # Two of the five sample articles are one line: the window is cut at sentence ends.
+    sentences = [f"Sentence {n} covers topic number {n} of the handbook in plain words." for n in range(200)]
+    sentences[120] = "Member day coupons expire after seventy two hours to push repeat orders."
+    with KnowledgeBase.open(tmp_path / "kb") as kb:
+        kb.add_text("Handbook\n\n" + " ".join(sentences), title="Handbook")
+    at = ask(app(monkeypatch, tmp_path / "kb"), "When do member day coupons expire?")
+    context = next(e.markdown[0].value for e in at.expander[1:] if "seventy two hours" in e.markdown[0].value)
+    assert context.startswith("… Sentence ") and "Sentence 2 covers" not in context
+    assert re.search(r"words\\.$", context) and "Sentence 199 covers" not in context
 
 
 @pytest.fixture
@@ -247,6 +260,21 @@ def test_an_upload_is_added_once_and_every_count_follows(monkeypatch, seeds_kb_c
     assert not at.file_uploader(key="upload-1").value  # emptied: a second click adds nothing again
     at.button(key="add_files").click().run()
     assert not at.success and [w.value for w in at.warning] == ["Choose one or more files first."]
+
+
+def test_an_uploaded_copy_says_which_sentences_are_not_stored(monkeypatch, seeds_kb_copy):
+    from .conftest import SEEDS
+
+    text = SEEDS["003"].read_text(encoding="utf-8")
+    middle = text.index(". ", len(text) // 3) + 2
+    copy = text[:middle] + "Next year the budget doubles to 200k. " + text[middle:]
+    at = app(monkeypatch, seeds_kb_copy)
+    at.file_uploader(key="upload-0").set_value([("copy.txt", copy.encode(), "text/plain")])
+    at.run()
+    at.button(key="add_files").click().run()
+    assert [s.value for s in at.success][0].startswith("A copy of an article already here")
+    assert [w.value for w in at.warning] == [
+        "1 sentence(s) of it are not in the stored copy and are not stored: “Next year the budget doubles to 200k.”"]
 
 
 def test_history_lists_earlier_questions_and_asks_them_again(monkeypatch, seeds_kb_copy):
