@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sys
 import time
 import textwrap
@@ -14,6 +15,7 @@ import click
 
 import ingest
 from ingest import IngestError
+from ingest.fetch import is_url
 
 from .errors import KnowledgeBaseError, NotFound
 from .encoders import encoder_for
@@ -129,10 +131,13 @@ def _add(sources: tuple[str, ...], kb_dir: str, model: str | None, workers: int 
     counts["failed"] = len(refused)
     started = time.monotonic()
     if files:  # else no empty base is left behind
+        new_base, before = not (Path(kb_dir) / STORE_FILE).is_file(), _entries(kb_dir)
         with _open(kb_dir, model, create=True) as kb:
             outcomes = kb.add_many(files, workers=workers, allow_private=allow_private, refetch=refetch,
                                    keep_copies=keep_copies)
             _print_outcomes(outcomes, counts, len(refused), total, started)
+        if new_base and counts["failed"] == total:  # nor one this run made and stored nothing in
+            _remove_new(kb_dir, before)
     total = sum(counts.values())
     if total > 1:
         summary = ", ".join(f"{counts[s]} {s}" for s in ("added", "updated", "unchanged", "duplicate", "skipped", "failed")
@@ -141,6 +146,24 @@ def _add(sources: tuple[str, ...], kb_dir: str, model: str | None, workers: int 
     if counts.get("failed"):
         click.echo(f"{counts['failed']} source(s) failed", err=True)
         sys.exit(1)
+
+
+def _entries(directory: str) -> set[str] | None:
+    """The names in ``directory`` (None: it does not exist)."""
+    return set(os.listdir(directory)) if os.path.isdir(directory) else None
+
+
+def _remove_new(directory: str, before: set[str] | None) -> None:
+    """Remove what was made in ``directory`` since it held ``before`` (all of it if None)."""
+    if before is None:
+        shutil.rmtree(directory, ignore_errors=True)
+        return
+    for name in set(os.listdir(directory)) - before:
+        path = os.path.join(directory, name)
+        if os.path.isdir(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            os.unlink(path)
 
 
 def _print_outcomes(outcomes, counts: dict[str, int], before: int, total: int, started: float) -> None:
@@ -161,7 +184,8 @@ def _print_outcomes(outcomes, counts: dict[str, int], before: int, total: int, s
             first = _excerpt(outcome.not_stored[0], 80)
             click.echo(f"note: {outcome.source}: {len(outcome.not_stored)} sentence(s) of it are not in the stored "
                        f"copy and are not stored (“{first}”); `ingest add --keep-copies` stores it as an "
-                       f"article of its own", err=True)
+                       f"article of its own{' (with --refetch for a URL)' if is_url(outcome.source) else ''}",
+                       err=True)
         if outcome.status == "added" and "mojibake" in info.flags:
             click.echo(f"warning: {outcome.source}: stored, but parts of the text look wrongly decoded "
                        f"(invalid bytes or a wrong encoding); see `ingest show {outcome.source}`", err=True)

@@ -378,7 +378,8 @@ class KnowledgeBase:
                 earlier text (files are read again whenever they changed). Default False.
             keep_copies: store an article even when a near-duplicate of it is stored (by
                 default it is not: status ``"duplicate"``, with ``Outcome.not_stored`` the
-                sentences it has that the stored copy lacks). Default False.
+                sentences it has that the stored copy lacks; such a URL needs ``refetch``
+                too, since it is not fetched again otherwise). Default False.
         """
         self._check_open()
         plan = []  # (source, stamp, id of the article an earlier run stored from it, or an Article)
@@ -438,10 +439,11 @@ class KnowledgeBase:
             yield self._stamped(source, stamp, added)
 
     def _stamped(self, source: str, stamp: str | None, added: Added) -> Outcome:
-        """Note that ``source`` is stored (so a later run skips it) and say so. A copy whose own
-        sentences were not stored is not noted: a later run reads it again, to say so again, or
-        to store it with ``keep_copies``."""
-        if stamp is not None and not added.not_stored:
+        """Note that ``source`` is stored (so a later run skips it) and say so. A file that is a
+        copy whose own sentences were not stored is not noted: a later run reads it again, to
+        say so again, or to store it with ``keep_copies`` (a URL is noted, since fetching again
+        is what resuming avoids: ``refetch`` reads it again)."""
+        if stamp is not None and (not added.not_stored or stamp == URL_STAMP):
             with self._lock:
                 self._store.record_stamp(source, stamp, added.article.id)
         return Outcome(source, added.status, added.article, not_stored=added.not_stored)
@@ -526,6 +528,9 @@ class KnowledgeBase:
                 terms = [lexical.terms(p.text) for p in passages]
             self._dense.current()
             older = self._earlier(article) if replace else []
+            # "updated" when text first stored from this source is replaced; a source that was
+            # only recorded on another's article (a near-copy, kept now) adds its own.
+            replaced = bool(older) and bool(self._earlier(article, copies=False))
             try:
                 if older:  # the file or page changed since it was added: this version replaces that one
                     pids, gone, before = self._store.replace(older, article, passages, vectors, terms, signature)
@@ -536,7 +541,7 @@ class KnowledgeBase:
             except sqlite3.IntegrityError:  # another process stored the same article meanwhile
                 return Added(self._info(article.id), "unchanged")
             self._dense.added(pids, vectors, [p.lang for p in passages], before)
-            return Added(self._info(article.id), "updated" if older else "added")
+            return Added(self._info(article.id), "updated" if replaced else "added")
 
     @writes
     def remove(self, article_id: str) -> ArticleInfo:

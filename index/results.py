@@ -63,8 +63,8 @@ class Added:
     """The result of adding one article.
 
     ``status`` is ``"added"``; ``"updated"`` when the source (the same file or URL) had given
-    other content before: the new version replaces the earlier one (which is kept only if it
-    was also added from other sources); ``"unchanged"`` when the same content was there
+    other content before, first stored from it: the new version replaces the earlier one
+    (which is kept only if it was also added from other sources); ``"unchanged"`` when the same content was there
     already; or ``"duplicate"`` when a near-duplicate copy (the same post from another site)
     was: then nothing is indexed and ``article`` is the stored copy, with this source in
     ``also_from``.

@@ -62,6 +62,10 @@ def test_add_a_directory_and_report_every_bad_source(tmp_path):
     result = run("add", pdfs, "--kb", tmp_path / "new")
     assert result.exit_code == 1 and f"[1/1] error: {pdfs}: no file in it that ingest reads" in result.stderr
     assert not (tmp_path / "new").exists()  # nothing to add: no empty base left behind
+    (pdfs / "empty.txt").write_text("", encoding="utf-8")
+    result = run("add", pdfs, "--kb", tmp_path / "new")
+    assert result.exit_code == 1 and "empty.txt: the file is empty" in result.stderr
+    assert not (tmp_path / "new").exists()  # nothing stored: none either
     (tmp_path / "paper.pdf").write_bytes(b"%PDF-1.4")
     result = run("add", tmp_path / "paper.pdf", "--kb", kb)
     assert result.exit_code == 1 and "paper.pdf: unsupported file type '.pdf'" in result.stderr
@@ -81,8 +85,42 @@ def test_add_says_which_sentences_of_a_copy_are_not_stored(tmp_path):
     assert (f"note: {copy}: 1 sentence(s) of it are not in the stored copy and are not stored "
             "(“Next year the budget doubles to 200k.”); `ingest add --keep-copies`") in result.stderr
     kept = run("add", copy, "--keep-copies", "--kb", kb)
-    assert kept.exit_code == 0 and "note:" not in kept.stderr
+    assert kept.exit_code == 0 and "note:" not in kept.stderr and "added" in kept.stdout  # nothing replaced
     assert "200k" in run("search", "budget doubles 200k", "-k", 1, "--kb", kb).stdout
+
+
+def test_a_url_that_is_a_copy_is_not_fetched_again_on_the_next_run(tmp_path):
+    import http.server
+    import threading
+
+    text = SEEDS["003"].read_text(encoding="utf-8")
+    middle = text.index(". ", len(text) // 3) + 2
+    (tmp_path / "copy.txt").write_text(text[:middle] + "Next year the budget doubles to 200k. " + text[middle:],
+                                       encoding="utf-8")
+    fetched = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *a):
+            super().__init__(*a, directory=str(tmp_path))
+
+        def do_GET(self):
+            fetched.append(self.path)
+            super().do_GET()
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/copy.txt"
+    kb = tmp_path / "kb"
+    try:
+        assert run("add", SEEDS["003"], "--kb", kb).exit_code == 0
+        first = run("add", url, "--allow-private", "--kb", kb)
+        assert "duplicate" in first.stdout and "--keep-copies` stores it as an article of its own (with --refetch" \
+            in first.stderr
+        assert "skipped" in run("add", url, "--allow-private", "--kb", kb).stdout and len(fetched) == 1
+        kept = run("add", url, "--allow-private", "--keep-copies", "--refetch", "--kb", kb)
+        assert "added" in kept.stdout and len(fetched) == 2
+    finally:
+        httpd.shutdown()
 
 
 def test_remove_by_id_prefix_and_unknown_id(seeds_kb_copy):
@@ -116,15 +154,28 @@ def test_show_prints_the_cleaned_article_without_adding_it(tmp_path):
     assert "discover" not in folder.stderr  # a Python function means nothing at the terminal
 
 
-def test_show_lists_the_passages_add_stores(seeds_kb_dir, tmp_path):
+def test_show_lists_the_passages_add_stores(seeds_kb_dir, tmp_path, monkeypatch):
+    import index.cli
+    from index.encoders import encoder_for
+
     # A rough token estimate split the seed into 16 passages where `add` stores 15 (a review).
     with KnowledgeBase.open(seeds_kb_dir) as kb:
         article = next(a for a in kb.articles() if a.source.endswith(SEEDS["000"].name))
         stored = [f"[{p.start}:{p.end}]" for p in kb.passages() if p.article_id == article.id]
-    for kb_dir in (seeds_kb_dir, tmp_path / "none"):  # the base's encoder, or the default one
-        shown = run("show", SEEDS["000"], "--passages", "--kb", kb_dir)
-        assert shown.exit_code == 0
-        assert re.findall(r"^--- passage \d+ (\[\d+:\d+\])", shown.stdout, re.M) == stored
+    real = encoder_for(None)
+
+    class Short:  # what --model gives where there is no base: an encoder of 64-token inputs
+        max_tokens, count_tokens = 64, real.count_tokens
+
+    monkeypatch.setattr(index.cli, "encoder_for", lambda model: Short())
+
+    def shown(kb_dir):
+        result = run("show", SEEDS["000"], "--passages", "--kb", kb_dir)
+        assert result.exit_code == 0
+        return re.findall(r"^--- passage \d+ (\[\d+:\d+\])", result.stdout, re.M)
+
+    assert shown(seeds_kb_dir) == stored  # the base's encoder, whatever --model's would be
+    assert len(shown(tmp_path / "none")) > 2 * len(stored)  # no base: --model's encoder
     assert not (tmp_path / "none").exists()
 
 
