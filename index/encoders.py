@@ -125,9 +125,17 @@ class SentenceTransformerEncoder:
             raise EncoderError(
                 f"model {self.name!r} needs sentence-transformers: pip install '.[st]' "
                 "(the bundled default model does not)") from exc
+        # A folder is read as it is: no hub look-ups, which would hang where there is no network.
+        local = os.path.isdir(self.name)
+        if not local and not hub_reachable():
+            # Else the hub client retries for over a minute (75 s measured) before it fails.
+            if not _in_hub_cache(self.name):
+                raise EncoderError(f"cannot load sentence-transformers model {self.name!r}: it is not a folder, "
+                                   f"nor in the Hugging Face cache, and the model hub ({_hub_host()}) cannot "
+                                   "be reached from here; give the folder that holds the model instead")
+            local = True  # downloaded before: use the cached copy without asking the hub
         try:
-            # A folder is read as it is: no hub look-ups, which would hang where there is no network.
-            return SentenceTransformer(self.name, device="cpu", local_files_only=os.path.isdir(self.name))
+            return SentenceTransformer(self.name, device="cpu", local_files_only=local)
         except Exception as exc:  # noqa: BLE001 - hub, file and config errors all mean "cannot load"
             hint = "" if os.path.isdir(self.name) else (
                 " It is not a local folder, so it must come from the model hub, which may be unreachable.")
@@ -170,6 +178,48 @@ class SentenceTransformerEncoder:
 
     def count_tokens(self, text: str) -> int:
         return len(self._model.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+#: Seconds to wait for a TCP connection to the model hub before calling it unreachable.
+HUB_CONNECT_TIMEOUT = 5
+
+
+def _hub_host() -> str:
+    from urllib.parse import urlparse
+
+    from huggingface_hub import constants
+
+    return urlparse(constants.ENDPOINT).hostname or "huggingface.co"
+
+
+def hub_reachable(timeout: float = HUB_CONNECT_TIMEOUT) -> bool:
+    """True if a connection to the model hub opens within ``timeout`` seconds (and the hub
+    client is not set offline with ``HF_HUB_OFFLINE``). Behind a proxy (``HTTPS_PROXY``...)
+    it is assumed, since only the hub client knows how to go through it."""
+    import socket
+    import urllib.request
+
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE:
+        return False
+    if urllib.request.getproxies().get("https") or urllib.request.getproxies().get("all"):
+        return True
+    try:
+        socket.create_connection((_hub_host(), 443), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
+def _in_hub_cache(name: str) -> bool:
+    """True if the hub client's cache holds the model ``name`` (downloaded before)."""
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        return isinstance(try_to_load_from_cache(name, "config.json"), str)
+    except Exception:  # noqa: BLE001 (a name that is no repository id)
+        return False
 
 
 def _as_matrix(vectors, dim: int) -> np.ndarray:

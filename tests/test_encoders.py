@@ -96,3 +96,17 @@ def test_unknown_model_is_a_clear_error(tmp_path):
     enc = SentenceTransformerEncoder(str(tmp_path / "no-such-model"))
     with pytest.raises(EncoderError, match="no-such-model"):
         enc.encode_queries(["x"])
+
+
+def test_a_hub_model_where_the_hub_cannot_be_reached_fails_at_once(monkeypatch):
+    import time
+
+    from index import encoders
+
+    monkeypatch.setattr(encoders, "hub_reachable", lambda: False)
+    enc = SentenceTransformerEncoder("intfloat/no-such-model-here")
+    started = time.monotonic()
+    with pytest.raises(EncoderError, match=r"'intfloat/no-such-model-here'.*nor in the Hugging Face cache.*"
+                                           r"cannot be reached.*give the folder"):
+        enc.encode_queries(["x"])
+    assert time.monotonic() - started < 5  # the hub client's retries took 75 s
