@@ -51,7 +51,7 @@ UI = {
         "not_found": "Nothing in the knowledge base answers this question well. The nearest excerpts are below.",
         "choose": "Choose", "context_more": "… (the article goes on)",
         "failed_as": "Could not add {source}: {reason} ({detail})", "remove_busy": "Could not remove {title}: {reason} ({detail})",
-        "err_unsupported": "not a kind of file read here", "err_empty": "no article text in it",
+        "err_unsupported": "not a text, Markdown or HTML file", "err_empty": "no article text in it",
         "err_refused": "this address is refused",
         "err_fetch": "the page could not be fetched", "err_read": "it could not be read",
         "err_busy": "another program is writing to the knowledge base; try again in a moment",
@@ -78,7 +78,7 @@ UI = {
         "not_found": "知识库里没有能很好回答这个问题的内容。下面是最接近的摘录。",
         "choose": "请选择", "context_more": "……(文章未完)",
         "failed_as": "无法添加 {source}:{reason}({detail})", "remove_busy": "无法删除 {title}:{reason}({detail})",
-        "err_unsupported": "不是可以读取的文件类型", "err_empty": "里面没有文章正文",
+        "err_unsupported": "不是文本、Markdown 或 HTML 文件", "err_empty": "里面没有文章正文",
         "err_refused": "不会抓取这个网址",
         "err_fetch": "无法抓取这个网页", "err_read": "无法读取",
         "err_busy": "另一个程序正在写入知识库,请稍后再试",
@@ -167,7 +167,10 @@ def site_name(site: str) -> str:
 
 
 def t(key: str, **values) -> str:
-    return UI[st.session_state.get("ui_lang", "en")][key].format(**values)
+    """The interface's text ``key`` with ``values`` put in, each escaped: titles, file names,
+    addresses and error details are untrusted, and every Streamlit element that shows this
+    text reads markdown (an uploaded title ``[prize](https://…)`` became a live link)."""
+    return UI[st.session_state.get("ui_lang", "en")][key].format(**{k: escape(str(v)) for k, v in values.items()})
 
 
 @st.cache_resource(show_spinner=False)
@@ -186,6 +189,9 @@ def build_from_corpus(kb: KnowledgeBase) -> None:
 
 
 def ask_tab(kb: KnowledgeBase, articles: list) -> None:
+    if not articles:  # examples and "nearest excerpts" of nothing would only puzzle
+        st.info(t("empty"))
+        return
     st.caption(t("caption", articles=len(articles), passages=sum(a.passages for a in articles)))
     question = st.text_input(t("question"), key="question").strip()
     if st.button(t("ask"), key="ask", type="primary") and not question:
@@ -214,7 +220,7 @@ def ask_tab(kb: KnowledgeBase, articles: list) -> None:
         with st.sidebar:
             st.subheader(t("history"))
             for n, past in enumerate(earlier):
-                st.button(past, key=f"history-{n}", on_click=set_question, args=(past,))
+                st.button(escape(past), key=f"history-{n}", on_click=set_question, args=(past,))
 
 
 def remember_language() -> None:
@@ -320,7 +326,7 @@ def library_tab(kb: KnowledgeBase, articles: list) -> None:
             bar = st.progress(0.0)
             for n, file in enumerate(files, 1):
                 report(lambda: kb.add_upload(file.name, file.getvalue(), replace=replace), file.name)
-                bar.progress(n / len(files), text=file.name)
+                bar.progress(n / len(files), text=escape(file.name))
             save(kb)
             st.session_state["upload_round"] = round_ + 1
             st.rerun()

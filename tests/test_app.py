@@ -30,6 +30,11 @@ def ask(at: AppTest, question: str) -> AppTest:
     return at
 
 
+def shown(elements) -> list[str]:
+    """Message texts as the reader sees them: the app escapes markdown in what it puts in."""
+    return [re.sub(r"\\(.)", r"\1", e.value) for e in elements]
+
+
 def source_headers(at):
     return [m.value for m in at.markdown if re.match(r"\*\*\[\d+\]\*\*", m.value)]
 
@@ -48,8 +53,9 @@ def test_a_base_its_user_emptied_stays_empty(monkeypatch, tmp_path):
         for article in kb.articles():
             kb.remove(article.id)
     reloaded = app(monkeypatch, tmp_path / "kb")  # another session (a reload), as a review did
-    assert "0 articles" in reloaded.caption[0].value
-    assert [i.value for i in reloaded.info] == ["The knowledge base is empty: add articles in the Library tab."]
+    # Said in the Ask and Overview tabs; no examples to answer from nothing.
+    assert shown(reloaded.info) == ["The knowledge base is empty: add articles in the Library tab."] * 2
+    assert not [b for b in reloaded.button if (b.key or "").startswith("example-")]
     with KnowledgeBase.open(tmp_path / "kb") as kb:
         assert kb.articles() == []
 
@@ -99,11 +105,11 @@ def test_the_chinese_interface_says_no_answer_and_errors_in_chinese(monkeypatch,
     at = app(monkeypatch, seeds_kb_copy)
     at.radio(key="ui_lang").set_value("zh").run()
     ask(at, "How do I configure Kubernetes pod autoscaling?")  # an English question
-    assert [i.value for i in at.info] == ["知识库里没有能很好回答这个问题的内容。下面是最接近的摘录。"]
+    assert shown(at.info) == ["知识库里没有能很好回答这个问题的内容。下面是最接近的摘录。"]
     at.file_uploader(key="upload-0").set_value([("empty.txt", b"", "text/plain")])
     at.run()
     at.button(key="add_files").click().run()
-    assert [e.value for e in at.error] == ["无法添加 empty.txt:里面没有文章正文(the file is empty)"]
+    assert shown(at.error) == ["无法添加 empty.txt:里面没有文章正文(the file is empty)"]
 
 
 def test_read_in_context_shows_the_paragraphs_around_the_passage(monkeypatch, tmp_path):
@@ -152,14 +158,14 @@ def test_add_by_url_reports_success_and_failure(monkeypatch, seeds_kb_copy, site
     monkeypatch.delenv("KB_ALLOW_PRIVATE_URLS", raising=False)
     at.text_input(key="add_url").set_value(f"{base}/member-day.html")
     at.button(key="add_url_button").click().run()
-    assert not at.success and "loopback" in at.error[0].value and "KB_ALLOW_PRIVATE_URLS" in at.error[0].value
+    assert not at.success and "loopback" in shown(at.error)[0] and "KB_ALLOW_PRIVATE_URLS" in shown(at.error)[0]
     # ...unless whoever runs it says so.
     monkeypatch.setenv("KB_ALLOW_PRIVATE_URLS", "1")
     at.button(key="add_url_button").click().run()
-    assert [s.value for s in at.success] == ["Added: 会员日复盘"]
+    assert shown(at.success) == ["Added: 会员日复盘"]
     at.text_input(key="add_url").set_value(f"{base}/missing.html")
     at.button(key="add_url_button").click().run()
-    assert at.error and f"{base}/missing.html" in at.error[0].value and "404" in at.error[0].value
+    assert at.error and f"{base}/missing.html" in shown(at.error)[0] and "404" in shown(at.error)[0]
     with KnowledgeBase.open(seeds_kb_copy) as kb:
         assert len(kb.articles()) == 6
 
@@ -172,8 +178,8 @@ def test_upload_list_and_remove(monkeypatch, seeds_kb_copy):
     at.run()
     at.button(key="add_files").click().run()
     assert not at.exception
-    assert [s.value for s in at.success] == ["Added: Webinar operations"]
-    assert at.error and "empty.txt" in at.error[0].value
+    assert shown(at.success) == ["Added: Webinar operations"]
+    assert at.error and "empty.txt" in shown(at.error)[0]
     assert any("Webinar operations" in m.value for m in at.markdown)
     with KnowledgeBase.open(seeds_kb_copy) as kb:
         added = next(a for a in kb.articles() if a.source == "upload:webinar.txt")
@@ -181,7 +187,7 @@ def test_upload_list_and_remove(monkeypatch, seeds_kb_copy):
     assert any("Webinar operations" in h for h in source_headers(at))
     at.button(key=f"remove-{added.id}").click().run()
     assert not at.exception
-    assert [s.value for s in at.success] == ["Removed: Webinar operations"]
+    assert shown(at.success) == ["Removed: Webinar operations"]
     with KnowledgeBase.open(seeds_kb_copy) as kb:
         assert added.id not in {a.id for a in kb.articles()}
 
@@ -212,6 +218,24 @@ def test_document_text_is_rendered_inert(monkeypatch, tmp_path):
     assert not any("javascript:" in m.value and "](" in m.value for m in at.markdown)
 
 
+def test_titles_and_file_names_in_messages_and_buttons_cannot_format(monkeypatch, seeds_kb_copy):
+    at = app(monkeypatch, seeds_kb_copy)
+    title = "**Free** [prize](https://evil.example) :red[now]"
+    body = "A webinar needs a host, a rehearsal and a follow-up email with the recording. " * 5
+    at.file_uploader(key="upload-0").set_value([
+        ("prize.md", f"# {title}\n\n{body}".encode(), "text/markdown"),
+        ("**Bold** [link](evil.example) name.txt", b"", "text/plain")])
+    at.run()
+    at.button(key="add_files").click().run()
+    with KnowledgeBase.open(seeds_kb_copy) as kb:
+        added = next(a for a in kb.articles() if a.source == "upload:prize.md")
+    active = (r"(?<!\\)\]\(", r"(?<!\\)\*\*", r"(?<!\\):red(?<!\\)\[")
+    labels = [b.label for b in at.button if b.key == f"remove-{added.id}"]
+    for value in [m.value for m in [*at.success, *at.error]] + labels:
+        assert not any(re.search(pattern, value) for pattern in active), value  # a live link, bold or colour
+    assert shown(at.success) == [f"Added: {title}"] and "**Bold** [link](evil.example) name.txt" in shown(at.error)[0]
+
+
 def test_a_base_held_by_another_writer_is_reported_not_crashed_on(monkeypatch, seeds_kb_copy):
     from index.lock import WriterLock
 
@@ -222,12 +246,12 @@ def test_a_base_held_by_another_writer_is_reported_not_crashed_on(monkeypatch, s
     with WriterLock(seeds_kb_copy).hold():  # what a long `ingest rebuild` in a terminal does
         at.button(key=f"remove-{victim.id}").click().run()
         assert not at.exception
-        assert at.error and "Could not remove" in at.error[0].value and str(seeds_kb_copy) in at.error[0].value
-        assert "another program is writing to the knowledge base" in at.error[0].value
+        assert at.error and "Could not remove" in shown(at.error)[0] and str(seeds_kb_copy) in shown(at.error)[0]
+        assert "another program is writing to the knowledge base" in shown(at.error)[0]
         at.file_uploader(key="upload-0").set_value([("n.txt", ("Notes\n\n" + "A note on user interviews. " * 3).encode(), "text/plain")])
         at.run()
         at.button(key="add_files").click().run()
-        assert not at.exception and at.error and "n.txt" not in [s.value for s in at.success]
+        assert not at.exception and at.error and "n.txt" not in shown(at.success)
     with KnowledgeBase.open(seeds_kb_copy) as kb:
         assert victim.id in {a.id for a in kb.articles()} and len(kb.articles()) == 5
 
@@ -240,10 +264,10 @@ def test_the_url_box_takes_web_addresses_only(monkeypatch, seeds_kb_copy, tmp_pa
         at.text_input(key="add_url").set_value(typed)
         at.button(key="add_url_button").click().run()
         assert not at.exception and not at.success
-        assert at.error and f"“{typed}” is not a web address" in at.error[0].value
+        assert at.error and f"“{typed}” is not a web address" in shown(at.error)[0]
     at.text_input(key="add_url").set_value("  ")
     at.button(key="add_url_button").click().run()
-    assert [w.value for w in at.warning] == ["Type a web address first."]
+    assert shown(at.warning) == ["Type a web address first."]
     with KnowledgeBase.open(seeds_kb_copy) as kb:
         assert len(kb.articles()) == 5
 
@@ -254,12 +278,12 @@ def test_an_upload_is_added_once_and_every_count_follows(monkeypatch, seeds_kb_c
     at.file_uploader(key="upload-0").set_value([("webinar.txt", text.encode(), "text/plain")])
     at.run()
     at.button(key="add_files").click().run()
-    assert [s.value for s in at.success] == ["Added: Webinar operations"]
+    assert shown(at.success) == ["Added: Webinar operations"]
     assert "6 articles" in at.caption[0].value  # the Ask tab's count, drawn after the add
     assert any(c.value.startswith(r"webinar\.txt · English") for c in at.caption)  # the file, not "file"
     assert not at.file_uploader(key="upload-1").value  # emptied: a second click adds nothing again
     at.button(key="add_files").click().run()
-    assert not at.success and [w.value for w in at.warning] == ["Choose one or more files first."]
+    assert not at.success and shown(at.warning) == ["Choose one or more files first."]
 
 
 def test_an_uploaded_copy_says_which_sentences_are_not_stored(monkeypatch, seeds_kb_copy):
@@ -272,8 +296,8 @@ def test_an_uploaded_copy_says_which_sentences_are_not_stored(monkeypatch, seeds
     at.file_uploader(key="upload-0").set_value([("copy.txt", copy.encode(), "text/plain")])
     at.run()
     at.button(key="add_files").click().run()
-    assert [s.value for s in at.success][0].startswith("A copy of an article already here")
-    assert [w.value for w in at.warning] == [
+    assert shown(at.success)[0].startswith("A copy of an article already here")
+    assert shown(at.warning) == [
         "1 sentence(s) of it are not in the stored copy and are not stored: “Next year the budget doubles to 200k.”"]
 
 
@@ -292,7 +316,7 @@ def test_history_lists_earlier_questions_and_asks_them_again(monkeypatch, seeds_
 def test_empty_question_and_no_answer_are_said_plainly(monkeypatch, seeds_kb_copy):
     at = app(monkeypatch, seeds_kb_copy)
     at.button(key="ask").click().run()
-    assert [w.value for w in at.warning] == ["Type a question first."]
+    assert shown(at.warning) == ["Type a question first."]
     ask(at, "How do I configure Kubernetes pod autoscaling?")
     assert at.subheader[0].value == "Nearest excerpts (not an answer)"
 
@@ -314,9 +338,9 @@ def test_removing_an_article_another_tab_removed_says_so(monkeypatch, seeds_kb_c
     with KnowledgeBase.open(seeds_kb_copy) as kb:
         victim = kb.articles()[0]
     first.button(key=f"remove-{victim.id}").click().run()
-    assert [s.value for s in first.success] == [f"Removed: {victim.title}"]
+    assert shown(first.success) == [f"Removed: {victim.title}"]
     second.button(key=f"remove-{victim.id}").click().run()
-    assert not second.exception and [w.value for w in second.warning] == [f"Already removed: {victim.title}"]
+    assert not second.exception and shown(second.warning) == [f"Already removed: {victim.title}"]
 
 
 def test_every_example_question_is_answered_on_the_sample_corpus(seeds_kb):
@@ -345,7 +369,7 @@ def test_filters_that_match_nothing_say_so(monkeypatch, seeds_kb_copy):
     at.multiselect(key="filter_langs").set_value(["zh-Hans"])
     at.multiselect(key="filter_sites").set_value(["example.com"])  # only an English article there
     ask(at, "运营的核心是什么?")
-    assert [i.value for i in at.info] == ["No articles match the filters."] and not source_headers(at)
+    assert shown(at.info) == ["No articles match the filters."] and not source_headers(at)
 
 
 def test_an_edited_upload_replaces_the_earlier_one_unless_asked_not_to(monkeypatch, seeds_kb_copy):
@@ -355,7 +379,7 @@ def test_an_edited_upload_replaces_the_earlier_one_unless_asked_not_to(monkeypat
         at.file_uploader(key=f"upload-{n}").set_value([("badges.txt", text.encode(), "text/plain")])
         at.run()
         at.button(key="add_files").click().run()
-    assert [s.value for s in at.success][-1].startswith("Updated: Badge access rules")
+    assert shown(at.success)[-1].startswith("Updated: Badge access rules")
     with KnowledgeBase.open(seeds_kb_copy) as kb:
         badges = [a for a in kb.articles() if a.source == "upload:badges.txt"]
         assert len(badges) == 1 and "SWAN-63" in kb.article_text(badges[0].id)
@@ -376,7 +400,7 @@ def test_the_url_box_is_emptied_after_an_add_and_names_a_space(monkeypatch, seed
     at = app(monkeypatch, seeds_kb_copy)
     at.text_input(key="add_url").set_value("https://exa mple.com/post")
     at.button(key="add_url_button").click().run()
-    assert at.error and "has a space in it" in at.error[0].value
+    assert at.error and "has a space in it" in shown(at.error)[0]
     at.text_input(key="add_url").set_value(f"{base}/p.html")
     at.button(key="add_url_button").click().run()
-    assert [s.value for s in at.success] == ["Added: 复盘"] and at.text_input(key="add_url").value == ""
+    assert shown(at.success) == ["Added: 复盘"] and at.text_input(key="add_url").value == ""
