@@ -6,6 +6,7 @@ and renders; document text is untrusted and never reaches the page as HTML or ma
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -257,7 +258,10 @@ def show_answer(kb: KnowledgeBase, question: str, langs, sites) -> None:
             st.markdown(f"**[{n}]** {f'[{title}]({link})' if link else title}")
             st.caption(f"{escape(origin(hit.source, hit.site))} · {language_name(hit.lang)}")
             st.markdown(marked(hit.text, question, cited))
-            with st.expander(t("context")):
+            # A key of its own per question and passage: the one the last answer left open opened
+            # the next answer's first source too (a review, on a phone: 1,300 px pushed down).
+            context_key = hashlib.blake2b(f"{question}\0{hit.article_id}\0{hit.start}".encode(), digest_size=8).hexdigest()
+            with st.expander(t("context"), key=f"context-{context_key}"):
                 full = kb.article_text(hit.article_id)
                 start, end = context_window(full, hit.start, hit.end)
                 span = [(hit.start - start + s, hit.start - start + e) for s, e in cited] or \
