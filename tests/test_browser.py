@@ -156,3 +156,12 @@ def test_upload_then_find_and_payloads_stay_inert(app, tmp_path):
     assert page.locator("[class*='st-key-source-'] script, [class*='st-key-source-'] iframe, "
                         "[class*='st-key-source-'] img[src=x]").count() == 0
     assert page.locator("[class*='st-key-source-'] a[href^='javascript']").count() == 0
+
+
+def test_a_context_left_open_does_not_open_under_the_next_answer(app):
+    app.ask("How do TO B operators grow?")
+    app.page.get_by_text("Read in context").first.click()
+    app.page.wait_for_timeout(500)
+    assert app.page.locator("[class*='st-key-source-'] details[open]").count() == 1
+    app.ask("What do operators compete on after 30?")
+    assert app.page.locator("[class*='st-key-source-'] details[open]").count() == 0  # it was 1 (a review)
