@@ -260,8 +260,8 @@ def show_answer(kb: KnowledgeBase, question: str, langs, sites) -> None:
             st.markdown(marked(hit.text, question, cited))
             # A key of its own per question and passage: the one the last answer left open opened
             # the next answer's first source too (a review, on a phone: 1,300 px pushed down).
-            context_key = hashlib.blake2b(f"{question}\0{hit.article_id}\0{hit.start}".encode(), digest_size=8).hexdigest()
-            with st.expander(t("context"), key=f"context-{context_key}"):
+            context_key = hashlib.blake2b(f"{question}\0{hit.article_id}\0{hit.start}".encode(), digest_size=8)
+            with st.expander(t("context"), key=f"context-{context_key.hexdigest()}"):
                 full = kb.article_text(hit.article_id)
                 start, end = context_window(full, hit.start, hit.end)
                 span = [(hit.start - start + s, hit.start - start + e) for s, e in cited] or \
