@@ -2,7 +2,7 @@
 
 >>> from index import KnowledgeBase
 >>> with KnowledgeBase.open("kb") as kb:
-...     kb.add("corpus/000_52f3886d20386f8e.txt")
+...     kb.add("corpus/000_what-operators-fear-most.txt")
 ...     answer = kb.ask("What do operators fear most?")
 """
 from ingest import EmptyArticle, FetchError, IngestError, RefusedURL, UnsupportedSource, discover

@@ -185,7 +185,7 @@ def test_search_ask_and_eval(seeds_kb_dir, tmp_path):
     result = run("ask", "運營人員應該優先做什麼事情?", "--kb", seeds_kb_dir)
     assert result.exit_code == 0 and "[1]" in result.stdout
     questions = tmp_path / "q.jsonl"
-    questions.write_text(json.dumps({"question": "what do operators fear the most?", "article": "000_52f3886d20386f8e",
+    questions.write_text(json.dumps({"question": "what do operators fear the most?", "article": "000_what-operators-fear-most",
                                      "answers": ["what operators fear the most"]}) + "\n", encoding="utf-8")
     result = run("eval", questions, "--json", "--kb", seeds_kb_dir)
     assert result.exit_code == 0

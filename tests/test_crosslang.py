@@ -72,8 +72,8 @@ def _hits_at_5(kb, stems):
 #: Top-5 hits on the full evaluation base (seeds + distractors, bundled model) of the questions
 #: about the minority article and about the majority's seeds; a lopsided base may lose one.
 @pytest.mark.parametrize("majority, minority, full_minority, full_majority", [
-    ("en", "004_2e2c4321834e6e20", 13, 47),   # 98 English passages, 15 simplified Chinese (87/13)
-    ("zh", "000_52f3886d20386f8e", 14, 27),   # 113 Chinese passages, 15 English (88/12)
+    ("en", "004_xiaoli-a-good-operator", 13, 47),   # 98 English passages, 15 simplified Chinese (87/13)
+    ("zh", "000_what-operators-fear-most", 14, 27),   # 113 Chinese passages, 15 English (88/12)
 ])
 def test_minority_language_article_is_still_found_when_one_language_dominates(
         tmp_path, majority, minority, full_minority, full_majority):
