@@ -314,7 +314,7 @@ def library_tab(kb: KnowledgeBase, articles: list) -> None:
         elif not WEB_ADDRESS.match(url):
             st.error(t("not_url", url=url))
         else:
-            with st.spinner(url):
+            with st.spinner(escape(url)):  # typed text: markdown in it must not format
                 st.session_state["clear_url"] = report(lambda: kb.add(url), url)
             st.rerun()  # every tab's counts and lists include the new article
     # A new key per round empties the uploader once its files are added (else every click
