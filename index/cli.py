@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sys
 import time
 import textwrap
@@ -131,13 +130,10 @@ def _add(sources: tuple[str, ...], kb_dir: str, model: str | None, workers: int 
     counts["failed"] = len(refused)
     started = time.monotonic()
     if files:  # else no empty base is left behind
-        new_base, before = not (Path(kb_dir) / STORE_FILE).is_file(), _entries(kb_dir)
         with _open(kb_dir, model, create=True) as kb:
             outcomes = kb.add_many(files, workers=workers, allow_private=allow_private, refetch=refetch,
                                    keep_copies=keep_copies)
             _print_outcomes(outcomes, counts, len(refused), total, started)
-        if new_base and counts["failed"] == total:  # nor one this run made and stored nothing in
-            _remove_new(kb_dir, before)
     total = sum(counts.values())
     if total > 1:
         summary = ", ".join(f"{counts[s]} {s}" for s in ("added", "updated", "unchanged", "duplicate", "skipped", "failed")
@@ -146,24 +142,6 @@ def _add(sources: tuple[str, ...], kb_dir: str, model: str | None, workers: int 
     if counts.get("failed"):
         click.echo(f"{counts['failed']} source(s) failed", err=True)
         sys.exit(1)
-
-
-def _entries(directory: str) -> set[str] | None:
-    """The names in ``directory`` (None: it does not exist)."""
-    return set(os.listdir(directory)) if os.path.isdir(directory) else None
-
-
-def _remove_new(directory: str, before: set[str] | None) -> None:
-    """Remove what was made in ``directory`` since it held ``before`` (all of it if None)."""
-    if before is None:
-        shutil.rmtree(directory, ignore_errors=True)
-        return
-    for name in set(os.listdir(directory)) - before:
-        path = os.path.join(directory, name)
-        if os.path.isdir(path):
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            os.unlink(path)
 
 
 def _print_outcomes(outcomes, counts: dict[str, int], before: int, total: int, started: float) -> None:
