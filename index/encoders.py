@@ -184,12 +184,19 @@ class SentenceTransformerEncoder:
 HUB_CONNECT_TIMEOUT = 5
 
 
-def _hub_host() -> str:
+def _hub_address() -> tuple[str, int, str]:
+    """The model hub's host, port and scheme (``HF_ENDPOINT`` may name a mirror)."""
     from urllib.parse import urlparse
 
     from huggingface_hub import constants
 
-    return urlparse(constants.ENDPOINT).hostname or "huggingface.co"
+    url = urlparse(constants.ENDPOINT)
+    scheme = url.scheme or "https"
+    return url.hostname or "huggingface.co", url.port or (80 if scheme == "http" else 443), scheme
+
+
+def _hub_host() -> str:
+    return _hub_address()[0]
 
 
 def hub_reachable(timeout: float = HUB_CONNECT_TIMEOUT) -> bool:
@@ -203,10 +210,12 @@ def hub_reachable(timeout: float = HUB_CONNECT_TIMEOUT) -> bool:
 
     if constants.HF_HUB_OFFLINE:
         return False
-    if urllib.request.getproxies().get("https") or urllib.request.getproxies().get("all"):
+    host, port, scheme = _hub_address()
+    proxies = urllib.request.getproxies()
+    if (proxies.get(scheme) or proxies.get("all")) and not urllib.request.proxy_bypass(host):
         return True
     try:
-        socket.create_connection((_hub_host(), 443), timeout=timeout).close()
+        socket.create_connection((host, port), timeout=timeout).close()
         return True
     except OSError:
         return False

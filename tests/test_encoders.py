@@ -110,3 +110,23 @@ def test_a_hub_model_where_the_hub_cannot_be_reached_fails_at_once(monkeypatch):
                                            r"cannot be reached.*give the folder"):
         enc.encode_queries(["x"])
     assert time.monotonic() - started < 5  # the hub client's retries took 75 s
+
+
+def test_the_hub_check_goes_where_hf_endpoint_points(monkeypatch):
+    import socket
+
+    from huggingface_hub import constants
+
+    from index import encoders
+
+    with socket.socket() as mirror:  # a mirror on a port of its own, listening
+        mirror.bind(("127.0.0.1", 0))
+        mirror.listen()
+        monkeypatch.setattr(constants, "ENDPOINT", f"http://127.0.0.1:{mirror.getsockname()[1]}")
+        monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+        for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+            monkeypatch.delenv(name, raising=False)
+        assert encoders.hub_reachable(timeout=2)
+    assert not encoders.hub_reachable(timeout=2)  # closed: nothing listens there now
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    assert not encoders.hub_reachable()
