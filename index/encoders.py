@@ -131,7 +131,7 @@ class SentenceTransformerEncoder:
             # Else the hub client retries for over a minute (75 s measured) before it fails.
             if not _in_hub_cache(self.name):
                 raise EncoderError(f"cannot load sentence-transformers model {self.name!r}: it is not a folder, "
-                                   f"nor in the Hugging Face cache, and the model hub ({_hub_host()}) cannot "
+                                   f"nor in the Hugging Face cache, and the model hub ({_hub_address()[0]}) cannot "
                                    "be reached from here; give the folder that holds the model instead")
             local = True  # downloaded before: use the cached copy without asking the hub
         try:
@@ -193,10 +193,6 @@ def _hub_address() -> tuple[str, int, str]:
     url = urlparse(constants.ENDPOINT)
     scheme = url.scheme or "https"
     return url.hostname or "huggingface.co", url.port or (80 if scheme == "http" else 443), scheme
-
-
-def _hub_host() -> str:
-    return _hub_address()[0]
 
 
 def hub_reachable(timeout: float = HUB_CONNECT_TIMEOUT) -> bool:

@@ -530,7 +530,7 @@ class KnowledgeBase:
             older = self._earlier(article) if replace else []
             # "updated" when text first stored from this source is replaced; a source that was
             # only recorded on another's article (a near-copy, kept now) adds its own.
-            replaced = bool(older) and bool(self._earlier(article, copies=False))
+            replaced = replace and bool(self._earlier(article, copies=False))
             try:
                 if older:  # the file or page changed since it was added: this version replaces that one
                     pids, gone, before = self._store.replace(older, article, passages, vectors, terms, signature)

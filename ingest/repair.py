@@ -129,14 +129,7 @@ def repaired(text: str) -> str:
 
 def has_mojibake(text: str) -> bool:
     """True if ``text`` shows signs of a wrong or lossy decoding (see the MOJIBAKE_* rules)."""
-    return mojibake_start(text) is not None
-
-
-def mojibake_start(text: str) -> int | None:
-    """Where in ``text`` the first sign of a wrong or lossy decoding is (see the MOJIBAKE_*
-    rules), or None if there is none."""
-    signs = mojibake_signs(text)
-    return signs[0] if signs else None
+    return bool(mojibake_signs(text))
 
 
 def mojibake_signs(text: str) -> list[int]:

@@ -36,14 +36,14 @@ def test_mojibake_signs():
     assert not has_mojibake("一个运营?运营工作,用户,内容,活动,数据")
 
 
-def test_mojibake_start_is_the_first_sign():
-    from ingest.repair import mojibake_start
+def test_the_first_mojibake_sign_is_where_it_starts():
+    from ingest.repair import mojibake_signs
 
-    assert mojibake_start("利益,要規?;\ue1ea禺a出") == 4  # 規 of the cut sequence 規?;
-    assert mojibake_start("ok Ã© and \ufffd") == 3
-    assert mojibake_start("一个运营?运营工作") is None
+    assert mojibake_signs("利益,要規?;\ue1ea禺a出")[0] == 4  # 規 of the cut sequence 規?;
+    assert mojibake_signs("ok Ã© and \ufffd")[0] == 3
+    assert mojibake_signs("一个运营?运营工作") == []
     wide = "，".join(["运营"] * 6)
-    assert mojibake_start(f"{wide}用户?内容") == len(wide) + 1  # full-width text: a lone ? is a lost character
+    assert mojibake_signs(f"{wide}用户?内容")[0] == len(wide) + 1  # full-width text: a lone ? is a lost character
 
 
 def test_mojibake_signs_are_every_sign_in_order():
