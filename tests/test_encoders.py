@@ -130,3 +130,20 @@ def test_the_hub_check_goes_where_hf_endpoint_points(monkeypatch):
     assert not encoders.hub_reachable(timeout=2)  # closed: nothing listens there now
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     assert not encoders.hub_reachable()
+
+
+def test_the_default_model_never_touches_the_network(tmp_path, monkeypatch):
+    import socket
+
+    from index import encoders
+
+    def no_network(*args, **kwargs):
+        raise AssertionError(f"a network call on the default path: {args!r}")
+
+    for name in ("create_connection", "getaddrinfo"):
+        monkeypatch.setattr(socket, name, no_network)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(encoders, "hub_reachable", no_network)
+    with KnowledgeBase.open(tmp_path / "kb") as kb:  # no model named: the bundled one
+        kb.add_text("Community operations keep members active. Hosts welcome new members every day.", title="Hosts")
+        assert kb.search("社群成员", 1) and kb.ask("How do hosts keep members active?").citations
