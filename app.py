@@ -47,7 +47,7 @@ UI = {
         "n_passage": "{n} passage", "replace_uploads": "Replace what an earlier upload of the same file name gave",
         "confirm_remove": "Remove “{title}” from the knowledge base", "no_match": "No articles match the filters.",
         "url_space": "“{url}” has a space in it: a web address has none.",
-        "history": "Earlier questions",
+        "history": "Earlier questions", "history_pick": "Ask one again",
         "empty": "The knowledge base is empty: add articles in the Library tab.",
         "not_found": "Nothing in the knowledge base answers this question well. The nearest excerpts are below.",
         "choose": "Choose", "context_more": "… (the article goes on)",
@@ -74,7 +74,7 @@ UI = {
         "n_passage": "{n} 个段落", "replace_uploads": "替换之前以同一文件名上传的内容",
         "confirm_remove": "从知识库删除“{title}”", "no_match": "没有符合筛选条件的文章。",
         "url_space": "“{url}”中有空格:网址里不能有空格。",
-        "history": "之前的问题",
+        "history": "之前的问题", "history_pick": "再问一次",
         "empty": "知识库是空的:请在“文章库”中添加文章。",
         "not_found": "知识库里没有能很好回答这个问题的内容。下面是最接近的摘录。",
         "choose": "请选择", "context_more": "……(文章未完)",
@@ -204,10 +204,18 @@ def ask_tab(kb: KnowledgeBase, articles: list) -> None:
                                format_func=site_name, placeholder=t("choose"))
     history = st.session_state.setdefault("history", [])
     if question:
-        show_answer(kb, question, langs or None, sites or None)
         if question in history:  # asked again: it moves to the front
             history.remove(question)
         history.insert(0, question)
+    earlier = [past for past in history if past != question][:HISTORY_SHOWN]
+    if earlier:
+        # One closed list above the answer. In the sidebar, a phone kept the sidebar open over
+        # the answer after a tap (Streamlit cannot close it); under the answer, a phone scrolled
+        # past five sources to reach it (both seen in browser reviews).
+        st.selectbox(t("history"), earlier, index=None, key="history_pick", placeholder=t("history_pick"),
+                     on_change=ask_again)
+    if question:
+        show_answer(kb, question, langs or None, sites or None)
     else:
         # Under the question box and only until a question is asked: above it, on a phone,
         # they filled the first screen and pushed the answer below it (a review).
@@ -216,12 +224,6 @@ def ask_tab(kb: KnowledgeBase, articles: list) -> None:
         for n, example in enumerate(EXAMPLES):
             columns[n % 3].button(example, key=f"example-{n}", use_container_width=True,
                                   on_click=set_question, args=(example,))
-    earlier = [past for past in history if past != question][:HISTORY_SHOWN]
-    if earlier:  # in the sidebar: under the answer, a phone scrolled past five sources to reach it
-        with st.sidebar:
-            st.subheader(t("history"))
-            for n, past in enumerate(earlier):
-                st.button(escape(past), key=f"history-{n}", on_click=set_question, args=(past,))
 
 
 def remember_language() -> None:
@@ -229,13 +231,20 @@ def remember_language() -> None:
 
 
 def set_question(question: str) -> None:
-    """Ask an earlier question again (a callback: the question box is set before it is drawn)."""
+    """Ask ``question`` (a callback: the question box is set before it is drawn)."""
     st.session_state["question"] = question
+
+
+def ask_again() -> None:
+    """Ask the question picked from the earlier ones, and empty the list's choice again."""
+    if picked := st.session_state.get("history_pick"):
+        set_question(picked)
+    st.session_state["history_pick"] = None
 
 
 #: Overview bar charts: room for the axis, then this much per bar.
 CHART_BASE_PX, CHART_ROW_PX = 80, 36
-#: Earlier questions listed under the answer, most recent first.
+#: Earlier questions listed above the answer, most recent first.
 HISTORY_SHOWN = 9
 
 

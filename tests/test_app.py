@@ -301,16 +301,19 @@ def test_an_uploaded_copy_says_which_sentences_are_not_stored(monkeypatch, seeds
         "1 sentence(s) of it are not in the stored copy and are not stored: “Next year the budget doubles to 200k.”"]
 
 
-def test_history_lists_earlier_questions_and_asks_them_again(monkeypatch, seeds_kb_copy):
+def test_history_lists_earlier_questions_above_the_answer_and_asks_them_again(monkeypatch, seeds_kb_copy):
     at = app(monkeypatch, seeds_kb_copy)
     one, two, three = "Q one about operators", "Q two about sales", "Q three about growth"
     for question in (one, two, three, one, two):
         ask(at, question)
-    labels = [b.label for b in at.sidebar.button if b.key and b.key.startswith("history-")]
-    assert labels == [one, three]  # most recent first, once each; the one on screen is not "earlier"
-    at.button(key="history-1").click().run()
+    earlier = at.selectbox(key="history_pick")
+    assert earlier.options == [one, three]  # most recent first, once each; the one on screen is not "earlier"
+    assert earlier.value is None and not at.sidebar.selectbox  # in the main column, nothing picked
+    earlier.select(three).run()
     assert at.text_input(key="question").value == three
     assert source_headers(at)
+    assert at.selectbox(key="history_pick").value is None  # ready for the next pick
+    assert at.selectbox(key="history_pick").options == [two, one]
 
 
 def test_empty_question_and_no_answer_are_said_plainly(monkeypatch, seeds_kb_copy):

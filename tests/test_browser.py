@@ -165,3 +165,23 @@ def test_a_context_left_open_does_not_open_under_the_next_answer(app):
     assert app.page.locator("[class*='st-key-source-'] details[open]").count() == 1
     app.ask("What do operators compete on after 30?")
     assert app.page.locator("[class*='st-key-source-'] details[open]").count() == 0  # it was 1 (a review)
+
+
+def test_on_a_phone_an_earlier_question_is_asked_again_with_its_answer_on_the_first_screen(app):
+    page = app.page
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    page.locator(".st-key-question input").wait_for(timeout=60_000)
+    page.wait_for_timeout(500)
+    first = "What do operators compete on after 30? **bold** [prize](https://evil.example)"
+    app.ask(first)
+    app.ask("How do TO B operators grow?")
+    page.locator(".st-key-history_pick").click()
+    before = app.finished
+    page.get_by_role("option", name=first).click()
+    app.settle(before)
+    assert page.locator(".st-key-question input").input_value() == first
+    # The answer starts on the first screen and nothing lies over it (the sidebar did, a review).
+    assert page.locator(".st-key-answer").bounding_box()["y"] < 844
+    assert page.get_by_test_id("stSidebar").get_attribute("data-collapsed") == "true"
+    assert page.locator("a[href*='evil.example']").count() == 0  # a question is text, not markdown
