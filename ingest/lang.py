@@ -23,7 +23,9 @@ MIN_LETTERS_FOR_LANGDETECT = 25
 UNDETERMINED = "und"
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_KANA = re.compile(r"[\u3040-\u30ff]")
+#: Hiragana and katakana letters only: the katakana middle dot ・ (U+30FB) and the long-vowel
+#: mark ー (U+30FC) are common in Chinese text (史蒂夫・乔布斯, bullets), which they made "ja".
+_KANA = re.compile(r"[\u3041-\u3096\u30a1-\u30fa]")
 _HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")
 _LETTER = re.compile(r"[^\W\d_]")
 

@@ -23,6 +23,9 @@ def test_seed_articles(name, lang):
     ("運營 KPI 怎麼定", "zh-Hant"),
     ("运营人员的KPI应该怎么定", "zh-Hans"),
     ("コンテンツ運用の基本", "ja"),
+    ("小紅書・KOC要怎麼篩選?", "zh-Hant"),     # ・ and ー are not kana: these were "ja"
+    ("史蒂夫・乔布斯的产品运营思路", "zh-Hans"),
+    ("・提前一周预热\n・准备满减券\n・社群同步通知", "zh-Hans"),
     ("콘텐츠 운영의 기본 원칙", "ko"),
     ("La vie est belle et nous sommes heureux ici ensemble.", "fr"),
     ("", "und"), ("1234 !!", "und"),
