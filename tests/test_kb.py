@@ -14,6 +14,7 @@ import pytest
 
 from index import EncoderError, EncoderMismatch, KnowledgeBase, KnowledgeBaseError, NotFound
 from ingest import IngestError, parse
+from index import kb as kb_module
 from index.lexical import terms
 
 from .conftest import SEEDS
@@ -782,3 +783,11 @@ def test_a_rebuild_keeps_an_updated_text_beside_its_near_copy(fake_kb, tmp_path)
     texts = sorted(fake_kb.article_text(a.id)[-25:] for a in fake_kb.articles())
     assert fake_kb.rebuild() == 2
     assert sorted(fake_kb.article_text(a.id)[-25:] for a in fake_kb.articles()) == texts
+
+
+def test_a_search_for_more_than_the_fusion_candidates_returns_that_many(seeds_kb):
+    total = len(seeds_kb.passages())
+    assert total > kb_module.CANDIDATES  # 84 passages: a search for all of them got 50 (a review)
+    hits = seeds_kb.search("xyzzy operations", k=total)
+    assert len(hits) == total and len({(h.article_id, h.start) for h in hits}) == total
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
