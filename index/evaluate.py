@@ -141,8 +141,10 @@ def _record_problem(row: object) -> str:
     answers = row.get("answers")
     if answers is not None and (not isinstance(answers, list) or not all(isinstance(a, str) for a in answers)):
         return "'answers' must be a list of strings"
-    if row["article"] is not None and not any(a.strip() for a in answers or ()):
+    if row["article"] is not None and not answers:
         return f"no 'answers' for a question answered by {row['article']!r}: nothing could count as a hit"
+    if answers and not all(a.strip() for a in answers):  # "" is in every passage: every hit would count
+        return "an empty phrase in 'answers': every passage holds it, so any passage would count as a hit"
     return ""
 
 

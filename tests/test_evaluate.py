@@ -78,6 +78,9 @@ def test_records_that_would_be_scored_silently_are_errors_naming_the_line(tmp_pa
     for bad, message in [
         ({"question": "who welcomes members?", "article": "community"}, "q.jsonl:2: no 'answers'"),
         ({"question": "who welcomes members?", "article": "community", "answers": []}, "q.jsonl:2: no 'answers'"),
+        # One blank phrase among good ones made every passage a hit (a review: rank 1 for anything)
+        ({"question": "who?", "article": "community", "answers": ["welcome", " "]}, "q.jsonl:2: an empty phrase"),
+        ({"question": "who?", "article": None, "answers": [""]}, "q.jsonl:2: an empty phrase"),
         ({"question": "who?", "article": "community", "anwsers": ["welcome"]}, "q.jsonl:2: unknown key.*'anwsers'"),
         ({"question": "who?", "answers": ["welcome"]}, "q.jsonl:2: no 'article'"),
         ({"question": "who?", "article": "", "answers": ["welcome"]}, "q.jsonl:2: 'article' must be"),
