@@ -8,6 +8,7 @@ import re
 import stat
 import unicodedata
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .article import Article
 from .clean import clean
@@ -16,6 +17,7 @@ from .errors import EmptyArticle, IngestError, UnsupportedSource, os_error_words
 from .fetch import fetch, human_size, is_url, looks_like_url
 from .lang import detect_language
 from .markdown import markdown_to_text
+from .repair import repaired
 
 #: The file extensions ingest reads, and the kind of text each holds. Anything else is
 #: refused with a message naming the file.
@@ -92,6 +94,8 @@ def parse(raw: str, kind: str, *, source: str | None = None, title: str | None =
     if kind == "markdown":
         text, md_title = markdown_to_text(raw)
         title = title or md_title
+    if title:  # a page's <title> keeps what scrapers glued on, as the body did: 內容營(yíng)運
+        title = repaired(title).replace("\n", " ").strip() or None
     cleaned = clean(text)
     body = cleaned.text
     first, _, rest = body.partition("\n")
@@ -238,6 +242,24 @@ def _is_remote(source: str) -> bool:
     return is_url(source) or (looks_like_url(source) and not os.path.lexists(source))
 
 
+#: A page served as plain text that starts like this is HTML all the same (some servers say
+#: text/plain for every file).
+_HTML_START = re.compile(r"\s*(?:<!doctype html|<html[\s>])", re.IGNORECASE)
+
+
+def _served_kind(content_type: str, url: str, text: str) -> str:
+    """How to read a fetched page: Markdown served as text/markdown, or as text/plain from a
+    ``.md`` address (raw GitHub files), is Markdown; HTML served as text/plain is HTML."""
+    kind = content_type.split(";")[0].strip().lower()
+    if kind in ("text/markdown", "text/x-markdown"):
+        return "markdown"
+    if kind != "text/plain":
+        return "html"
+    if KINDS.get(Path(urlsplit(url).path).suffix.lower()) == "markdown":
+        return "markdown"
+    return "html" if _HTML_START.match(text) else "text"
+
+
 def _renamed(source: str, exc: IngestError) -> IngestError:
     """The same error, naming ``source`` (what the caller gave) instead of a resolved path or "HTML"."""
     return type(exc)(source, exc.problem)
@@ -258,8 +280,9 @@ def load(source: str | os.PathLike, *, allow_private: bool = False) -> Article:
             raise UnsupportedSource(source, problem)
         text = decode(fetched.data, fetched.content_type)
         try:
-            if fetched.content_type.lower().startswith(("text/plain", "text/markdown")):
-                return parse(text, "text", source=fetched.url)
+            kind = _served_kind(fetched.content_type, fetched.url, text)
+            if kind != "html":
+                return parse(text, kind, source=fetched.url)
             return extract_html(text, url=fetched.url)
         except IngestError as exc:  # name the URL given, not where it redirected
             raise _renamed(source, exc) from exc

@@ -119,6 +119,30 @@ def test_url_is_fetched_and_extracted(server):
     assert text.title == "Title line" and text.kind == "text"
 
 
+def test_markdown_and_html_are_read_as_such_whatever_the_server_calls_them(server, monkeypatch):
+    base, root = server
+    markdown = "# Markdown notes\n\n**Bold** claims and a [link](https://example.com).\n\n" + BODY_EN
+    (root / "notes.md").write_text(markdown, encoding="utf-8")  # served as text/markdown
+    (root / "raw").mkdir()
+    (root / "raw" / "notes.md").write_text(markdown, encoding="utf-8")
+    (root / "page.txt").write_text(page("Webinar checklist", BODY_EN), encoding="utf-8")
+    plain = http.server.SimpleHTTPRequestHandler.guess_type
+    monkeypatch.setattr(http.server.SimpleHTTPRequestHandler, "guess_type",  # as raw GitHub serves .md
+                        lambda self, path: "text/plain" if "/raw/" in str(path) else plain(self, path))
+    for url in (f"{base}/notes.md", f"{base}/raw/notes.md"):
+        article = load(url, allow_private=True)
+        assert article.title == "Markdown notes" and article.kind == "markdown", url
+        assert "**" not in article.text and "](" not in article.text and "Bold claims and a link." in article.text
+    article = load(f"{base}/page.txt", allow_private=True)  # HTML served as text/plain
+    assert article.title == "Webinar checklist" and "<" not in article.text
+
+
+def test_a_title_gets_the_same_repairs_as_the_text(tmp_path):
+    path = tmp_path / "page.html"
+    path.write_text(page("內容營(yíng)運的三個誤區", BODY_ZH), encoding="utf-8")
+    assert load(path).title == "內容營運的三個誤區"  # the body's pinyin was repaired, the title's was not
+
+
 def test_url_errors_name_the_url(server):
     base, root = server
     (root / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(64))
