@@ -16,7 +16,10 @@ MAX_TOKENS = 500
 #: A paragraph break closes the current passage once it holds this share of the target,
 #: so passages follow the author's paragraphs where they can.
 PARAGRAPH_CLOSE_SHARE = 0.5
-#: A last passage smaller than this share of the target joins the one before it.
+#: A last passage smaller than this share of the target joins the one before it; and a passage
+#: this small (a heading, a short line) takes the next sentence even past the target, up to
+#: ``max_tokens``: a heading followed by one long sentence was a passage of its own, which won
+#: BM25 (short passage) and became the whole answer ("二、完播率:前三秒决定一切 [1]", a review).
 TAIL_MERGE_SHARE = 0.25
 #: Words with a period that does not end a sentence.
 ABBREVIATIONS = frozenset("mr mrs ms dr prof sr jr st vs etc e.g i.e a.m p.m no fig inc ltd co corp jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k".split())
@@ -130,7 +133,8 @@ def split(article: Article, *, target_tokens: int = TARGET_TOKENS, max_tokens: i
             tokens = count(text[start:end])
             if groups:
                 current = groups[-1]
-                full = current[2] + tokens > target_tokens
+                small = current[2] < target_tokens * TAIL_MERGE_SHARE
+                full = current[2] + tokens > (max_tokens if small else target_tokens)
                 para_break = new_para and current[2] >= target_tokens * PARAGRAPH_CLOSE_SHARE
                 if not full and not para_break:
                     current[1], current[2] = end, count(text[current[0]:end])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from ingest import Article, load, split
-from ingest.split import TARGET_TOKENS, estimate_tokens, sentence_spans
+from ingest.split import MAX_TOKENS, TARGET_TOKENS, estimate_tokens, sentence_spans
 
 from .conftest import SEEDS
 
@@ -77,3 +77,14 @@ def test_mixed_article_passages_are_tagged_per_passage():
     article = Article(text=en.strip() + "\n\n" + zh, title="mixed", lang="en")
     langs = {p.lang for p in split(article)}
     assert langs == {"en", "zh-Hans"}
+
+
+def test_a_heading_stays_with_a_long_sentence_after_it():
+    long_sentence = ("冷启动阶段我们保持每天一更连续三十天不断线,因为算法需要足够多的样本来判断账号的标签和受众,"
+                     "而且发布时间固定在晚上七点到九点之间,这个时段用户刷短视频的时间最长,互动也最集中。") * 2
+    text = ("选题要从用户的真实问题出发,不要自嗨。" * 6 + "\n\n二、完播率:前三秒决定一切\n\n"
+            + long_sentence.replace("。", ",", 1) + "\n\n" + "每天固定时间发布,让粉丝形成习惯。" * 8)
+    passages = split(Article(text, "抖音", "zh-Hans"))
+    assert all(estimate_tokens(p.text) > 20 for p in passages), [p.text[:20] for p in passages]
+    assert any(p.text.startswith("二、完播率:前三秒决定一切\n\n冷启动") for p in passages)
+    assert all(estimate_tokens(p.text) <= MAX_TOKENS for p in passages)
