@@ -8,7 +8,7 @@ import re
 import stat
 import unicodedata
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .article import Article
 from .clean import clean
@@ -242,6 +242,21 @@ def _is_remote(source: str) -> bool:
     return is_url(source) or (looks_like_url(source) and not os.path.lexists(source))
 
 
+#: Query parameters that only say where a link was shared, never which page it is: a stored
+#: source keeps none of them, so the same article reached by another shared link (utm_source=
+#: twitter, then weibo) has one source, and ``refetch`` replaces it instead of adding a second.
+TRACKING_PARAMETERS = re.compile(r"utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|spm|isappinstalled",
+                                 re.IGNORECASE)
+
+
+def canonical_url(url: str) -> str:
+    """``url`` without its fragment and tracking parameters (:data:`TRACKING_PARAMETERS`)."""
+    parts = urlsplit(url)
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(k, v) for k, v in pairs if not TRACKING_PARAMETERS.fullmatch(k)]
+    return urlunsplit(parts._replace(query=parts.query if len(kept) == len(pairs) else urlencode(kept), fragment=""))
+
+
 #: A page served as plain text that starts like this is HTML all the same (some servers say
 #: text/plain for every file).
 _HTML_START = re.compile(r"\s*(?:<!doctype html|<html[\s>])", re.IGNORECASE)
@@ -279,11 +294,12 @@ def load(source: str | os.PathLike, *, allow_private: bool = False) -> Article:
         if problem:
             raise UnsupportedSource(source, problem)
         text = decode(fetched.data, fetched.content_type)
+        url = canonical_url(fetched.url)
         try:
-            kind = _served_kind(fetched.content_type, fetched.url, text)
+            kind = _served_kind(fetched.content_type, url, text)
             if kind != "html":
-                return parse(text, kind, source=fetched.url)
-            return extract_html(text, url=fetched.url)
+                return parse(text, kind, source=url)
+            return extract_html(text, url=url)
         except IngestError as exc:  # name the URL given, not where it redirected
             raise _renamed(source, exc) from exc
     data = _read_file(source)

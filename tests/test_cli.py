@@ -248,15 +248,18 @@ def test_urls_on_this_machine_are_refused_unless_allowed(tmp_path, monkeypatch):
         assert refused.exit_code == 1 and url in refused.stderr and "loopback" in refused.stderr
         shown = run("show", url, "--allow-private")
         assert shown.exit_code == 0 and "社群运营" in shown.stdout
-        added = run("add", url, "--allow-private", "--kb", tmp_path / "kb")
+        added = run("add", url + "?utm_source=twitter", "--allow-private", "--kb", tmp_path / "kb")
         assert added.exit_code == 0 and "added" in added.stdout
+        with KnowledgeBase.open(tmp_path / "kb", create=False) as kb:  # stored without utm_source
+            assert [a.source for a in kb.articles()] == [url]
         # The page changes: a stored URL is not fetched again, unless --refetch.
         (tmp_path / "page.html").write_text(
             "<html><head><meta charset='utf-8'><title>活动运营</title></head><body><article>"
             + "<p>活动运营要在活动结束后复盘转化率和复购率,并把经验写进下一次的方案。</p>" * 6
             + "</article></body></html>", encoding="utf-8")
-        assert "skipped" in run("add", url, "--allow-private", "--kb", tmp_path / "kb").stdout
-        again = run("add", url, "--allow-private", "--refetch", "--kb", tmp_path / "kb")
+        assert "skipped" in run("add", url + "?utm_source=twitter", "--allow-private", "--kb", tmp_path / "kb").stdout
+        # ... and a link shared elsewhere replaces it too (it added a second article, a review)
+        again = run("add", url + "?utm_source=weibo#comments", "--allow-private", "--refetch", "--kb", tmp_path / "kb")
         assert again.exit_code == 0 and "updated" in again.stdout and "replaces what this source gave" in again.stdout
         listed = run("list", "--kb", tmp_path / "kb").stdout
         assert "活动运营" in listed and "社群运营" not in listed
