@@ -16,3 +16,16 @@ def test_chinese_words_match_in_both_scripts():
 
 def test_no_terms_no_spans():
     assert highlight_spans("anything", "是 的 to a") == []
+
+
+def test_a_traditional_question_marks_its_words_in_either_script_and_width():
+    # jieba cut the traditional question into 人員為 and 小紅書種; 台灣 was looked for as 臺灣
+    for question, text, marked in [
+        ("運營人員為什麼要懂數據", "运营人员为什么要懂数据分析", ["运营", "人员", "数据"]),
+        ("台湾市场的会员日", "台灣市場的會員日怎麼做", ["台灣", "市場", "會員"]),
+        ("这里的用户", "這裡的用戶很活躍", ["這裡", "用戶"]),
+        ("小紅書種草筆記", "小红书种草笔记怎么写", ["小红书", "种草", "笔记"]),
+        ("KPI 怎么定", "ＫＰＩ怎麼定才合理", ["ＫＰＩ"]),  # not the Chinese after it, nor 怎麼
+        ("How to set KPIs", "Our KPI was retention", ["KPI"]),
+    ]:
+        assert [text[s:e] for s, e in highlight_spans(text, question)] == marked, question
