@@ -88,3 +88,10 @@ def test_a_heading_stays_with_a_long_sentence_after_it():
     assert all(estimate_tokens(p.text) > 20 for p in passages), [p.text[:20] for p in passages]
     assert any(p.text.startswith("二、完播率:前三秒决定一切\n\n冷启动") for p in passages)
     assert all(estimate_tokens(p.text) <= MAX_TOKENS for p in passages)
+
+
+def test_no_and_to_b_end_sentences_where_the_next_word_says_so():
+    assert sentences("Mr. Wang said no. Dr. Li agreed. See No. 5 first.") == [
+        "Mr. Wang said no.", "Dr. Li agreed.", "See No. 5 first."]
+    assert sentences("We moved to To B. Our clients pay. J. K. Rowling wrote. Plan B. Done.") == [
+        "We moved to To B.", "Our clients pay.", "J. K. Rowling wrote.", "Plan B.", "Done."]
