@@ -38,7 +38,7 @@ def _fold(text: str) -> str:
     one character for one, so that offsets into it are offsets into ``text``; only the
     full-width fold when simplifying would change the length."""
     plain = "".join(f if len(f := unicodedata.normalize("NFKC", c)) == 1 else c for c in text)
-    simplified = _convert("t2s").convert(plain)
+    simplified = _convert("tw2s").convert(plain)  # as lexical.terms folds
     return simplified if len(simplified) == len(plain) else plain
 
 

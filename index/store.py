@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
-from typing import Collection, Iterable, Iterator
+from typing import Callable, Collection, Iterable, Iterator
 
 import numpy as np
 
@@ -286,6 +286,19 @@ class Store:
             pids.append(cursor.lastrowid)
             self._db.execute("INSERT INTO lexicon(rowid, terms) VALUES (?, ?)", (cursor.lastrowid, " ".join(words)))
         return pids
+
+    def retokenize(self, terms_of: Callable[[str], list[str]], analyzer: str) -> int:
+        """Make every passage's lexical terms again with ``terms_of`` and record ``analyzer`` as
+        their maker, in one transaction; the number of passages."""
+        with self.transaction():
+            rows = self.passages()
+            self._db.execute("DELETE FROM lexicon")
+            for row in rows:
+                words = terms_of(row.passage.text)
+                self._db.execute("INSERT INTO lexicon(rowid, terms) VALUES (?, ?)", (row.pid, " ".join(words)))
+                self._db.execute("UPDATE passages SET nterms = ? WHERE pid = ?", (len(words), row.pid))
+            self.set_meta("analyzer", analyzer)
+        return len(rows)
 
     def add_source(self, article_id: str, source: str | None) -> bool:
         """Record another source of an article; False if it was known already."""

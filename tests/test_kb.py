@@ -791,3 +791,48 @@ def test_a_search_for_more_than_the_fusion_candidates_returns_that_many(seeds_kb
     hits = seeds_kb.search("xyzzy operations", k=total)
     assert len(hits) == total and len({(h.article_id, h.start) for h in hits}) == total
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_terms_made_by_another_analyzer_are_made_again_on_open(tmp_path, monkeypatch):
+    from index import lexical
+    from index.bridge import bridge
+
+    text = ("Our KPI for the community team is weekly active members. 隨著社群變大,我們意味著要換工具。\n\n"
+            "Retention campaigns run every quarter with coupons and reminders.")
+    with monkeypatch.context() as patch:  # a base made by an older program: other terms, older version
+        patch.setattr(lexical, "terms", lambda text: ["stale", "terms"])
+        patch.setattr(lexical, "ANALYZER", "0")
+        with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
+            kb.add_text(text, title="Community KPIs")
+            assert kb._store.get_meta("analyzer") == "0"
+    with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
+        assert kb._store.get_meta("analyzer") == lexical.ANALYZER
+        assert kb.check() == []
+        for query in ("KPIs", "随着", "意味着"):  # the query's terms and the passage's meet again
+            assert kb._lexical.score(query, "en" if query.isascii() else "zh", bridge()), query
+        assert not kb._lexical.score("stale", "en", bridge())
+
+
+def test_terms_are_left_as_they_are_while_another_process_writes(tmp_path, monkeypatch):
+    from index import lexical
+
+    with monkeypatch.context() as patch:
+        patch.setattr(lexical, "ANALYZER", "0")
+        with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
+            kb.add_text("Retention campaigns run every quarter with coupons and reminders. " * 3, title="Retention")
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys, time
+        from index.lock import WriterLock
+        with WriterLock({str(tmp_path / 'kb')!r}).hold():
+            print("held", flush=True); time.sleep(30)
+        """)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:  # opens, and searches, without waiting
+            assert kb._store.get_meta("analyzer") == "0"
+            assert kb.search("retention coupons", k=1)
+    finally:
+        holder.kill()
+        holder.wait()
+    with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:  # the next opener does it
+        assert kb._store.get_meta("analyzer") == lexical.ANALYZER

@@ -9,6 +9,14 @@ def test_traditional_and_simplified_give_the_same_terms():
     assert terms("運營指南與產品價值") == terms("运营指南与产品价值")
 
 
+def test_taiwan_zhe_and_plural_acronyms_fold_to_one_term():
+    # t2s kept 著 (it is right in 著名), so 隨著 and 随着 were other terms; KPIs stemmed to "kpis"
+    assert terms("隨著用戶增長,意味著") == terms("随着用户增长,意味着")
+    assert terms("著名") == ["著名"]
+    assert terms("Our KPIs and SKUs") == terms("our KPI and SKU") == ["kpi", "sku"]
+    assert terms("process") == ["process"]  # a lower-case plural is Snowball's
+
+
 def test_chinese_is_segmented_into_words_and_english_stemmed():
     words = terms("私域流量运营 helps operators grow")
     assert "私域" in words and "流量" in words and "运营" in words
