@@ -21,6 +21,7 @@ import os
 import re
 import socket
 import ssl
+import threading
 import time
 import zlib
 from dataclasses import dataclass
@@ -34,7 +35,9 @@ MAX_BYTES = 10 * 1024 * 1024
 #: Seconds to wait for a connection or for the next bytes of an answer.
 TIMEOUT_SECONDS = 20
 #: Seconds a whole fetch may take, redirects included: a server trickling a byte every few
-#: seconds would otherwise hold a fetch for hours. Three times TIMEOUT_SECONDS.
+#: seconds would otherwise hold a fetch for hours. Three times TIMEOUT_SECONDS. Enforced by a
+#: watchdog that shuts each connection down at the deadline, so it bounds the status line and
+#: headers as well as the body (only connecting is bounded by TIMEOUT_SECONDS alone).
 TOTAL_SECONDS = 60
 #: Browsers follow up to 20 redirects; article links take 0-2 (http→https, short link → page).
 MAX_REDIRECTS = 5
@@ -45,7 +48,7 @@ USER_AGENT = "Mozilla/5.0 (compatible; bilingual-kb/0.1; +https://pypi.org/proje
 TEXT_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "text/markdown")
 SCHEMES = ("http", "https")
 REDIRECTS = (301, 302, 303, 307, 308)
-#: Bytes read at a time, between checks of TOTAL_SECONDS.
+#: Bytes read at a time, between checks of the size limit.
 CHUNK_BYTES = 64 * 1024
 CLOUD_METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
 CGNAT = ipaddress.ip_network("100.64.0.0/10")
@@ -130,6 +133,37 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         except BaseException:
             sock.close()
             raise
+
+
+class _Watchdog:
+    """Shuts a socket down when the whole fetch's time is up.
+
+    A socket timeout restarts with every byte received, and ``read(n)`` waits for all n bytes, so
+    a server dripping a byte a second passes every per-read check; shutting the socket down makes
+    whatever read is blocked (status line, headers or body, http or https) return at once.
+    """
+
+    def __init__(self, sock: socket.socket, seconds: float) -> None:
+        self.sock, self.fired, self.lock = sock, False, threading.Lock()
+        self.timer = threading.Timer(max(seconds, 0.0), self._fire)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def _fire(self) -> None:
+        with self.lock:  # not after stop(): the socket may be closed and its number reused
+            if self.sock is None:
+                return
+            self.fired = True
+            try:
+                self.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:  # already closed by the server
+                pass
+
+    def stop(self) -> None:
+        """Called before the connection is closed; afterwards the watchdog never touches the socket."""
+        self.timer.cancel()
+        with self.lock:
+            self.sock = None
 
 
 def human_size(n: int) -> str:
@@ -217,21 +251,27 @@ def _connect(parts: SplitResult, host: str, port: int, addresses: list[str], tim
     raise FetchError(source, f"{hop}{problem}") from error
 
 
-def _read(response: http.client.HTTPResponse, max_bytes: int, deadline: float, source: str,
-          hop: str) -> bytes:
+def _read(response: http.client.HTTPResponse, max_bytes: int, source: str, hop: str) -> bytes:
     length = response.getheader("Content-Length", "")
     if length.isdigit() and int(length) > max_bytes:
         raise FetchError(source, f"{hop}refused: the page is {human_size(int(length))}, "
                                  f"over the {human_size(max_bytes)} limit")
     chunks, size = [], 0
-    while size <= max_bytes:
-        if time.monotonic() > deadline:
-            raise FetchError(source, f"{hop}took longer than {TOTAL_SECONDS} s in all; gave up")
-        chunk = response.read(min(CHUNK_BYTES, max_bytes + 1 - size))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
+    try:
+        while size <= max_bytes:
+            chunk = response.read(min(CHUNK_BYTES, max_bytes + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except http.client.IncompleteRead as exc:  # a chunked body that stops before its last chunk
+        raise FetchError(source, f"{hop}the page was cut short: {human_size(size + len(exc.partial))} "
+                                 "arrived before the connection closed") from exc
+    # read(n) returns what came before the connection closed without complaint; http.client
+    # counts in ``length`` the bytes of Content-Length still missing (0 or None when complete).
+    if size <= max_bytes and response.length:
+        raise FetchError(source, f"{hop}the page was cut short: {human_size(size)} of "
+                                 f"{human_size(size + response.length)} arrived")
     data = b"".join(chunks)
     encoding = (response.getheader("Content-Encoding") or "identity").strip().lower()
     if encoding in ("gzip", "x-gzip", "deflate"):  # not asked for, but some servers send it anyway
@@ -253,19 +293,24 @@ def fetch(url: str, *, timeout: float = TIMEOUT_SECONDS, max_bytes: int = MAX_BY
 
     Refuses URLs with credentials, other schemes, and hosts resolving to a non-public address
     (unless ``allow_private`` or KB_ALLOW_PRIVATE_URLS=1), at every redirect hop. ``timeout``
-    bounds each connection and each wait for bytes. Raises :class:`FetchError` naming ``url``
-    and saying why in plain words on any failure.
+    bounds each connection and each wait for bytes; ``TOTAL_SECONDS`` (or ``timeout`` if longer)
+    bounds the whole fetch after connecting. Raises :class:`FetchError` naming ``url`` and saying
+    why in plain words on any failure.
     """
     allow = private_allowed(allow_private)
-    deadline = time.monotonic() + max(TOTAL_SECONDS, timeout)
+    total = max(TOTAL_SECONDS, timeout)
+    deadline = time.monotonic() + total
     chain = [url]
     current, hop = url, ""
     while True:
+        if time.monotonic() >= deadline:  # spent by earlier hops
+            raise _too_long(url, hop, total)
         parts = _parse(current, url, hop)
         host = _ascii_host(parts.hostname, url, hop)
         port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
         addresses = _vetted_addresses(host, port, url, hop, allow)
         conn = _connect(parts, host, port, addresses, timeout, url, hop)
+        watchdog = _Watchdog(conn.sock, deadline - time.monotonic())
         target = quote(parts.path or "/", safe="/%:@!$&'()*+,;=~") + (
             "?" + quote(parts.query, safe="/%:@!$&'()*+,;=~?") if parts.query else "")
         try:
@@ -273,7 +318,7 @@ def fetch(url: str, *, timeout: float = TIMEOUT_SECONDS, max_bytes: int = MAX_BY
                                                  "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.5"})
             response = conn.getresponse()
             status, reason = response.status, response.reason
-            location = response.getheader("Location")
+            location = _utf8_header(response.getheader("Location"))
             content_type = response.getheader("Content-Type", "")
             if status in REDIRECTS and location:
                 following = urljoin(current, location.strip())
@@ -289,17 +334,43 @@ def fetch(url: str, *, timeout: float = TIMEOUT_SECONDS, max_bytes: int = MAX_BY
             kind = content_type.split(";")[0].strip().lower()
             if kind and not kind.startswith(TEXT_TYPES):
                 raise FetchError(url, f"{hop}not a web page or text (Content-Type: {content_type})")
-            data = _read(response, max_bytes, deadline, url, hop)
-        except FetchError:
-            raise
-        except (TimeoutError, socket.timeout) as exc:
-            raise FetchError(url, f"{hop}no answer from {host} within {timeout:g} s") from exc
-        except http.client.RemoteDisconnected as exc:
-            raise FetchError(url, f"{hop}{host} closed the connection without answering") from exc
-        except http.client.HTTPException as exc:
-            raise FetchError(url, f"{hop}bad HTTP answer from {host} ({type(exc).__name__}: {exc})") from exc
-        except OSError as exc:
-            raise FetchError(url, f"{hop}could not fetch from {host}: {os_error_words(exc)}") from exc
+            data = _read(response, max_bytes, url, hop)
+        except (FetchError, OSError, http.client.HTTPException) as exc:
+            if watchdog.fired:  # whatever the shutdown looked like: a cut page, a closed connection...
+                raise _too_long(url, hop, total) from exc
+            if isinstance(exc, FetchError):
+                raise
+            raise _failure(exc, url, hop, host, timeout) from exc
         finally:
+            watchdog.stop()
             conn.close()
+        if watchdog.fired:  # a page without a length ends at the shutdown as if complete
+            raise _too_long(url, hop, total)
         return Fetched(current, data, content_type)
+
+
+def _too_long(url: str, hop: str, total: float) -> FetchError:
+    return FetchError(url, f"{hop}took longer than {total:g} s in all; gave up")
+
+
+def _utf8_header(value: str | None) -> str | None:
+    """A header as its sender meant it: http.client decodes headers as Latin-1, but servers (Chinese
+    sites among them) send ``Location: /文章`` in raw UTF-8, which browsers follow as such."""
+    if value is None or value.isascii():
+        return value
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:  # really Latin-1 (or broken): keep what http.client made of it
+        return value
+
+
+def _failure(exc: OSError | http.client.HTTPException, url: str, hop: str, host: str,
+             timeout: float) -> FetchError:
+    """The error in words for a failure while asking or reading (not at the deadline)."""
+    if isinstance(exc, (TimeoutError, socket.timeout)):
+        return FetchError(url, f"{hop}no answer from {host} within {timeout:g} s")
+    if isinstance(exc, http.client.RemoteDisconnected):
+        return FetchError(url, f"{hop}{host} closed the connection without answering")
+    if isinstance(exc, http.client.HTTPException):
+        return FetchError(url, f"{hop}bad HTTP answer from {host} ({type(exc).__name__}: {exc})")
+    return FetchError(url, f"{hop}could not fetch from {host}: {os_error_words(exc)}")

@@ -9,6 +9,7 @@ import socket
 import ssl
 import subprocess
 import threading
+import time
 from urllib.parse import unquote
 
 import pytest
@@ -24,8 +25,10 @@ PAGE = ("<html><head><title>Event ops</title></head><body><article><h1>Event ops
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
-    """Routes: /page.html, /文章.html, /to?url (302), /loop-a <-> /loop-b, /chain/N, /image, /big,
-    /stream (no Content-Length), /gzip, /status/N. Records each request's path and Host header."""
+    """Routes: /page.html, /文章.html, /to?url (302), /raw-to?url (302, Location in raw UTF-8),
+    /loop-a <-> /loop-b, /chain/N, /image, /big, /stream (no Content-Length), /gzip, /status/N,
+    /cut and /cut-chunked (connection closed halfway through the page). Records each request's
+    path and Host header."""
 
     seen: list[tuple[str, str]] = []
 
@@ -50,6 +53,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send(200, PAGE)
         elif path.startswith("/to?"):
             self.send(302, headers={"Location": path[len("/to?"):]})
+        elif path.startswith("/raw-to?"):  # send_header would refuse a non-Latin-1 value
+            self.close_connection = True
+            self.wfile.write(b"HTTP/1.0 302 Found\r\nLocation: " + path[len("/raw-to?"):].encode("utf-8")
+                             + b"\r\nContent-Length: 0\r\n\r\n")
         elif path in ("/loop-a", "/loop-b"):
             self.send(301, headers={"Location": "/loop-b" if path == "/loop-a" else "/loop-a"})
         elif path.startswith("/chain/"):
@@ -63,6 +70,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send(200, b"<p>" + b"x" * 5000 + b"</p>", length=False)
         elif path == "/gzip":
             self.send(200, gzip.compress(PAGE), headers={"Content-Encoding": "gzip"})
+        elif path == "/cut":
+            self.close_connection = True
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(PAGE)))
+            self.end_headers()
+            self.wfile.write(PAGE[:len(PAGE) // 2])
+        elif path == "/cut-chunked":
+            self.close_connection = True
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(PAGE) // 2, PAGE[:len(PAGE) // 2]))  # no last chunk
         elif path.startswith("/status/"):
             self.send(int(path.rsplit("/", 1)[1]), b"<p>error page</p>")
         else:
@@ -262,6 +281,55 @@ def test_timeout_when_the_server_never_answers():
         silent.close()
 
 
+def drip_server(head: bytes, seconds: float = 5.0) -> tuple[str, threading.Thread]:
+    """A server that answers one request with ``head``, then a byte every 0.1 s for ``seconds``
+    (each byte well within the fetch's per-read timeout), then closes; returns (URL, thread)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn, listener:
+            conn.recv(65536)
+            try:
+                conn.sendall(head)
+                end = time.monotonic() + seconds
+                while time.monotonic() < end:
+                    conn.sendall(b"x")
+                    time.sleep(0.1)
+            except OSError:  # the client gave up
+                pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}/slow", thread
+
+
+@pytest.mark.parametrize("head", [
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Slow: ",  # headers dripped
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n<p>",  # body dripped
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n<p>",
+], ids=["headers", "body", "body-with-length"])
+def test_total_time_bounds_a_server_dripping_bytes(monkeypatch, head):
+    monkeypatch.setattr(fetch_module, "TOTAL_SECONDS", 1)
+    url, thread = drip_server(head)
+    started = time.monotonic()
+    with pytest.raises(FetchError, match=rf"^{re.escape(url)}: took longer than 1 s in all; gave up$"):
+        fetch(url, allow_private=True, timeout=0.5)
+    assert 0.9 < time.monotonic() - started < 2.5  # the server would have dripped for 5 s
+    thread.join(2)
+
+
+def test_a_page_cut_short_is_an_error(server):
+    with pytest.raises(FetchError, match=rf"^{re.escape(server)}/cut: the page was cut short: "
+                                         rf"{len(PAGE) // 2} bytes of {len(PAGE)} bytes arrived$"):
+        load(f"{server}/cut", allow_private=True)
+    with pytest.raises(FetchError, match=rf"^{re.escape(server)}/cut-chunked: the page was cut short: "
+                                         rf"{len(PAGE) // 2} bytes arrived before the connection closed$"):
+        load(f"{server}/cut-chunked", allow_private=True)
+
+
 def test_connection_refused():
     probe = socket.socket()
     probe.bind(("127.0.0.1", 0))
@@ -269,6 +337,14 @@ def test_connection_refused():
     probe.close()  # nothing listens on this port now
     with pytest.raises(FetchError, match=rf"could not connect to 127\.0\.0\.1 port {port}: connection refused"):
         fetch(f"http://127.0.0.1:{port}/", allow_private=True)
+
+
+def test_a_redirect_in_raw_utf8_is_followed_and_shown_readable(server):
+    fetched = fetch(f"{server}/raw-to?/文章.html", allow_private=True)  # Location: /文章.html, unencoded
+    assert fetched.data == PAGE and fetched.url == f"{server}/文章.html"
+    assert Handler.seen[-1][0] == "/文章.html"
+    with pytest.raises(FetchError, match=rf"redirected to {re.escape(server)}/缺失: HTTP 404 Not Found$"):
+        fetch(f"{server}/raw-to?/缺失", allow_private=True)
 
 
 def test_non_ascii_path_and_unrequested_gzip(server):
