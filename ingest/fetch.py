@@ -51,6 +51,9 @@ REDIRECTS = (301, 302, 303, 307, 308)
 #: Bytes read at a time, between checks of the size limit.
 CHUNK_BYTES = 64 * 1024
 CLOUD_METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
+#: Refused even with KB_ALLOW_PRIVATE_URLS=1: it holds no article, and on a cloud machine it
+#: hands out the machine's credentials (a review fetched it through a redirect with the variable set).
+METADATA_PROBLEM = "the cloud metadata address"
 CGNAT = ipaddress.ip_network("100.64.0.0/10")
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 #: Something with a URL scheme (``ftp://x``, ``javascript:...``), not a Windows drive (``C:\\``).
@@ -91,7 +94,7 @@ def address_problem(address: str) -> str | None:
         if embedded is not None:
             return address_problem(str(embedded))
     if ip in CLOUD_METADATA:
-        return "the cloud metadata address"
+        return METADATA_PROBLEM
     for test, what in ((ip.is_unspecified, "an unspecified address"), (ip.is_loopback, "a loopback address"),
                        (ip.is_link_local, "a link-local address"), (ip.is_multicast, "a multicast address"),
                        (ip.version == 4 and ip in CGNAT, "a carrier-grade NAT (shared) address"),
@@ -210,13 +213,13 @@ def _vetted_addresses(host: str, port: int, source: str, hop: str, allow_private
         raise FetchError(source, f"{hop}invalid host name {host!r}") from exc
     if not addresses:
         raise FetchError(source, f"{hop}host {host} has no address")
-    if allow_private:
-        return addresses
     literal = all(address == host.strip("[]") for address in addresses)
     for address in addresses:
         problem = address_problem(address.split("%")[0])
-        if problem:
-            where = f"{address} is" if literal else f"{host} resolves to {address},"
+        where = f"{address} is" if literal else f"{host} resolves to {address},"
+        if problem == METADATA_PROBLEM:
+            raise RefusedURL(source, f"refused: {hop}{where} {problem}")
+        if problem and not allow_private:
             raise RefusedURL(source, f"refused: {hop}{where} {problem}; set {ALLOW_PRIVATE_ENV}=1 to allow")
     return addresses
 

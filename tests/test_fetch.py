@@ -227,6 +227,14 @@ def test_redirect_to_a_private_address_is_refused(server, public_loopback):
                                             "/to?http://169.254.169.254/latest/meta-data/", "/to?ftp://example.com/x"]
 
 
+def test_the_cloud_metadata_address_is_refused_even_where_private_addresses_are_allowed(server, public_loopback):
+    public_loopback["metadata.internal"] = ["169.254.169.254"]
+    for target, where in [("http://169.254.169.254/latest/meta-data/", r"169\.254\.169\.254 is"),
+                          ("http://metadata.internal/computeMetadata/v1/", r"metadata\.internal resolves to 169\.254\.169\.254,")]:
+        with pytest.raises(RefusedURL, match=rf"refused: redirected to .*: {where} the cloud metadata address$"):
+            fetch(f"{server}/to?{target}", allow_private=True)  # with KB_ALLOW_PRIVATE_URLS=1 it was fetched
+
+
 def test_redirect_within_the_site_is_followed(server, public_loopback):
     fetched = fetch(f"{server}/to?/page.html")
     assert fetched.url == f"{server}/page.html" and fetched.data == PAGE
