@@ -17,6 +17,13 @@ def test_taiwan_zhe_and_plural_acronyms_fold_to_one_term():
     assert terms("process") == ["process"]  # a lower-case plural is Snowball's
 
 
+def test_the_spellings_of_to_b_and_to_c_are_one_term_each():
+    for text in ("TO B运营", "To B運營", "ToB 运营", "B2B运营", "B端运营", "B-side 运营", "B-end 运营"):
+        assert terms(text) == ["tob", "运营"], text
+    assert terms("TO C和C端、B2C") == ["toc", "和", "toc", "toc"] and terms("做TO B")[-1] == "tob"
+    assert "tob" not in terms("how to be good at A/B testing, plan B, tobacco, AB端")
+
+
 def test_chinese_is_segmented_into_words_and_english_stemmed():
     words = terms("私域流量运营 helps operators grow")
     assert "私域" in words and "流量" in words and "运营" in words
