@@ -40,6 +40,25 @@ SENTENCE_MIN_SIZE = 40
 CLAUSE_PUNCT = re.compile(r"[，,。；;：:！!？?、]|\.(?:\s|$)")
 FULL_STOP = re.compile(r"(?:。|(?<!\.)\.)[”」』\"')）]*$")
 
+#: A bare comments heading (:data:`ingest.chrome.COMMENTS_WORD_HEADING`) followed by this many
+#: prose lines in a row, the first naming its subject, heads a section of the article, not its
+#: comments. A comment section has names, dates and reply links between the comments
+#: (``Sarah K.``, ``阿貓 2024-05-21 回覆``), or a prompt or a footer right after its heading,
+#: as in every comment section of the seeds, the fixtures and the 181 benchmark pages.
+SECTION_PROSE_LINES = 2
+
+#: A list item as extractors write ``<li>`` and as Markdown has it: "- ", "* ", "• ", "1. ", "1、".
+LIST_ITEM = re.compile(r"^\s*(?:[-*+•▪●◦]\s+|\d{1,2}(?:[.)）]\s+|、))")
+
+#: A line holding an SEO formula (:data:`ingest.chrome.SEO_WRAPPER`) is a wrapper only when what
+#: is left of it outside the sentences that hold one is smaller than this (a short sentence:
+#: "希望这些对大家有所帮助。"). Seed 004's wrappers leave 0 and 28.5; a narrative paragraph
+#: that ends with a sign-off ("现在回头看，小编这个岗位的上限…。如果你也是一名小编，希望对你
+#: 有所帮助。") leaves its first sentence, 72, and stays. So does a one-line page dump (the
+#: fallback for a page trafilatura finds no text in) with a sign-off somewhere in it.
+SEO_REST_MAX_SIZE = SENTENCE_MIN_SIZE
+_SENTENCE_END = re.compile(r"[。！？!?～~]+|\.(?=\s|$)")
+
 #: A label line, byline or menu is at most this many letters; past it, it is prose or a title.
 CHROME_LINE_MAX_LETTERS = 60
 #: Three cut-off headlines close together are a teaser list; one or two may be an ellipsis
@@ -87,6 +106,7 @@ class Line:
     terminal: bool = False  # starts a chrome suffix wherever the article has ended
     opener: bool = False  # the short lines after it are its links
     teaser: bool = False
+    field: bool = False  # chrome only as a byline field ("时间：…", "来源：…")
     size: float = 0.0
 
 
@@ -100,6 +120,23 @@ def is_prose(text: str) -> bool:
     """Long and punctuated, or a sentence ending in a full stop: not a title, link or label."""
     n = size(text)
     return n >= PROSE_MIN_SIZE and bool(CLAUSE_PUNCT.search(text)) or n >= SENTENCE_MIN_SIZE and bool(FULL_STOP.search(text))
+
+
+def is_seo_wrapper(folded: str) -> bool:
+    """``folded`` is mostly a hosting site's wrapper: SEO formulas and little else (SEO_REST_MAX_SIZE)."""
+    spans = [m.span() for m in lex.SEO_WRAPPER.finditer(folded)]
+    if not spans:
+        return False
+    rest, start, k = 0.0, 0, 0
+    for end in [m.end() for m in _SENTENCE_END.finditer(folded)] + [len(folded)]:
+        while k < len(spans) and spans[k][1] <= start:
+            k += 1  # spans and sentences both run left to right: one pass over each
+        if start < end and not (k < len(spans) and spans[k][0] < end):
+            rest += size(folded[start:end])  # a sentence without a formula
+            if rest >= SEO_REST_MAX_SIZE:
+                return False
+        start = max(start, end)
+    return True
 
 
 def _classify(text: str) -> Line:
@@ -120,14 +157,58 @@ def _classify(text: str) -> Line:
         line.kind, line.trigger = CHROME, True
     elif lex.BYLINE_RUN.fullmatch(folded):
         line.kind = CHROME  # a byline of many fields, however long
-    elif short and (lex.META_LINE.match(folded) or lex.BYLINE.search(lex.fold_script(text))
-                    or lex.BREADCRUMB.match(folded) or lex.INLINE_RELATED.match(folded)
+    elif short and (lex.META_LINE.match(folded) or lex.BREADCRUMB.match(folded) or lex.INLINE_RELATED.match(folded)
                     or lex.is_menu(text) or lex.is_label(folded)):
         line.kind = CHROME
+    elif short and lex.BYLINE.search(lex.fold_script(text)):
+        line.kind, line.field = CHROME, True
     elif is_prose(text):
         line.kind = PROSE
-    line.trigger = line.trigger or bool(notice) or bool(lex.SEO_WRAPPER.search(folded))
+    line.trigger = line.trigger or bool(notice) or is_seo_wrapper(folded)
     return line
+
+
+def _keep_list_fields(lines: list[Line]) -> None:
+    """List items in the body that open with a byline's field word are the article's.
+
+    An activity plan lists "- 时间：2024年3月16日 14:00-17:30", "- 来源：公众号报名与社群邀请各占一半",
+    a metrics list "- 阅读量：预热推文的阅读量，…"; :data:`ingest.chrome.BYLINE` takes each for a
+    byline. A byline sits above the body or below it, and a list of bylines (a page's meta
+    ``<ul>``) is nothing but fields and chrome. So a field line stays when it is a list item
+    between the first and the last prose line, in a list (consecutive items) with an item
+    that is neither a field nor chrome ("- 主题：…", "- 地点：…").
+    """
+    prose = [i for i, x in enumerate(lines) if x.kind == PROSE]
+    runs: list[list[int]] = [[]]
+    for i in range(prose[0] + 1, prose[-1]) if prose else ():
+        if lines[i].kind == BLANK:
+            continue
+        if LIST_ITEM.match(lines[i].text):
+            runs[-1].append(i)
+        elif runs[-1]:
+            runs.append([])
+    for run in runs:
+        if any(lines[i].kind != CHROME for i in run):
+            for i in run:
+                if lines[i].field:
+                    lines[i].kind = SHORT
+
+
+def _keep_subject_headings(lines: list[Line]) -> None:
+    """A comments heading that a section of prose about comments follows is the article's heading.
+
+    "评论区" or "Comments" is also a section heading of an article about engagement (likes,
+    saves, comments); as a terminal marker in the second half it cut the last paragraphs.
+    """
+    nonblank = [i for i, x in enumerate(lines) if x.kind != BLANK]
+    for k, i in enumerate(nonblank):
+        match = lines[i].terminal and lex.COMMENTS_WORD_HEADING.match(lines[i].folded)
+        if not match:
+            continue
+        after = [lines[j] for j in nonblank[k + 1:k + 1 + SECTION_PROSE_LINES]]
+        if (len(after) == SECTION_PROSE_LINES and all(x.kind == PROSE and not x.trigger and not x.teaser for x in after)
+                and match.group(1) in after[0].folded):
+            lines[i].kind, lines[i].terminal = SHORT, False
 
 
 def _mark_teaser_runs(lines: list[Line]) -> None:
@@ -274,7 +355,7 @@ def _drop_seo_edges(lines: list[Line]) -> None:
         for line in order:
             if line.kind in (BLANK, CHROME):
                 continue
-            if not lex.SEO_WRAPPER.search(line.folded):
+            if not is_seo_wrapper(line.folded):
                 break
             line.kind = CHROME
 
@@ -282,6 +363,8 @@ def _drop_seo_edges(lines: list[Line]) -> None:
 def article_lines(texts: list[str]) -> list[bool]:
     """For each line of repaired text, whether it belongs to the article."""
     lines = [_classify(t) for t in texts]
+    _keep_list_fields(lines)
+    _keep_subject_headings(lines)
     _mark_teaser_runs(lines)
     _claim_after_openers(lines)
     _cut_suffix(lines)

@@ -85,6 +85,13 @@ COMMENTS_HEADING = re.compile(rf"""^{_DECOR}(?:
   | (?:leave|post|add|write)\ (?:a|your)\ (?:comment|reply|response)|comments?\ (?:are\ )?closed
   | join\ the\ (?:discussion|conversation)|be\ the\ first\ to\ (?:comment|respond)|(?:show|view|load)\ (?:all\ )?comments
   )[\s:\W]*$""", _V)
+#: The bare forms of a comments heading, "评论区", "留言", "Comments", "Replies": also the heading
+#: of an article's section about that engagement metric. The group is the subject's stem, which
+#: such a section's first paragraph names ("评论区是笔记的第二个正文…", "Comments are where the
+#: real community lives."); see :func:`ingest.boilerplate._keep_subject_headings`. Forms with a
+#: count ("12 comments"), a widget's word ("网友评论", "全部评论") or a prompt ("发表评论")
+#: are the comment section's own.
+COMMENTS_WORD_HEADING = re.compile(rf"^{_DECOR}(评论|留言|回复|comment|response|repl|reaction)(?:区|s|y|ies)?{_DECOR}$")
 #: A closing mark: "-END-", "（完）", "The End".
 END_MARKER = re.compile(r"^[\s\W_]*(?:end|the\ end|完|全文完|本文完|正文完)[\s\W_]*$", _V)
 
@@ -98,11 +105,19 @@ PREV_NEXT = re.compile(r"""^(?:
 
 # --- notices: reprint, copyright, source, contact ----------------------------------------
 
+#: The notices Chinese platforms and WeChat accounts put under a reprint (woshipm, 运营研究社):
+#: the platform's disclaimer ("该文观点仅代表作者本人，…平台仅提供信息存储空间服务。") and an
+#: account's own-work notice ("本文为运营研究社原创，…": a name between 为 and 原创, and 原创
+#: ending the clause, so "本文为大家介绍原创内容的…" is not one). The disclaimer needs its
+#: subject (该文/本文/文章) and 作者, so a sentence about someone's 观点 is not one.
+PLATFORM_NOTICE = r"""(?:该文|本文|文章|以上内容)(?:的)?观点(?:仅|只)代表作者|仅代表作者(?:本人|个人)?(?:的)?(?:观点|立场)
+  | 提供信息存储空间服务|本文(?:为|系|是)[^，。,；;!！\s]{1,20}?原创(?:文章|作品|内容|稿件)?(?=[，。,；;!！]|$)"""
+
 #: Reprint, copyright, source, disclaimer and contact notices, in both languages. They may be
 #: glued to the end of the last body line, so they are searched for anywhere in a line.
 NOTICE = re.compile(r"""(?:
     本文(?:已|经|由|系|为)?(?:作者)?(?:授权|获授权|原创)?(?:转载|转自|来自|首发|原载|原发|发布)(?:于|自|在)?
-  | 转载(?:请|须|需|务必)?(?:注明|联系|说明|保留)|(?:未经|如需)(?:作者|本站|本网)?(?:授权|许可|同意)|禁止(?:任何)?转载|谢绝转载|经授权转载
+  | 转载(?:请|须|需|务必)?(?:注明|联系|说明|保留)|转载请(?:在)?(?:后台|私信|留言)|(?:未经|如需)(?:作者|本站|本网)?(?:授权|许可|同意)|禁止(?:任何)?转载|谢绝转载|经授权转载
   | (?:文章|版权|免责|原创)(?:申明|声明)|版权(?:所有|归|属于)|原文(?:链接|地址|标题)\s*[:：]|原标题\s*[:：]|责任编辑\s*[:：]
   | (?:the\ )?author\ of\ this\ article\s*@|(?:compiled\ and\ )?published\ by\s*\(
   | please\ (?:indicate|cite|credit)\ the\ (?:author|source)|product\ promotion\ services\s*:
@@ -113,13 +128,22 @@ NOTICE = re.compile(r"""(?:
   | (?:this|the)\ (?:post|article|page|story)\ (?:may\ )?contains?\ affiliate\ links|as\ an\ amazon\ associate
   | 本文(?:包含|含有)(?:推广|广告|联盟|返利)链接
   | 客服\s*(?:qq|电话|邮箱|微信)|联系邮箱|(?:投诉|举报)(?:电话|邮箱|建议|中心)|icp\s*(?:备|证)|公网安备|违法和不良信息举报
+  | """ + PLATFORM_NOTICE + r"""
   )""", _V)
 #: A notice at the start of a line owns the line, whatever its length.
 NOTICE_AT_START = 3
 
 #: SEO wrappers a hosting site puts around copied articles ("today we share with you ..."),
 #: and the "if you liked this, share it" sign-offs. They open or close the text.
-SEO_WRAPPER = re.compile(r"""今天给大家分享|给大家分享的是|希望(?:对大家|对你|能对你)有所帮助|小编|以上(?:就|即|便)?是(?:关于|小编|本文|今天)
+#: Each alternative is a formula (who hands what to whom), never a lone word: 小编 ("the
+#: editor") is also a job title that ops articles are about ("岗位是新媒体小编"), so it counts
+#: only in the hosting site's own phrases ("小编为大家整理了…", "小编就给大家介绍到这里").
+#: A line holding a formula is dropped only when little else is in it (see
+#: :func:`ingest.boilerplate.is_seo_wrapper`).
+SEO_WRAPPER = re.compile(r"""今天(?:小编)?(?:就|来)?给大家分享|给大家分享的是|希望(?:对大家|对你|能对你)有所帮助|以上(?:就|即|便)?是(?:关于|小编|本文|今天)
+  | 以上(?:就|即|便)?是.{0,40}?的(?:全部|所有)内容
+  | 小编(?:今天|下面|这里|在此)?(?:就|来|再|先|也|特意|特地|精心)?(?:为|给|和|跟|帮|向)(?:大家|你们|各位|您|你)(?:整理|分享|带来|介绍|推荐|汇总|收集|精选|准备|讲解|解答|盘点)
+  | (?:小编)?(?:就|先)?(?:给|和|跟|为)大家(?:介绍|分享|讲|说|聊)到这里
   | 更多(?:精彩|相关)?(?:内容|资讯|文章)(?:请|敬请)?(?:关注|访问)|本文(?:由|来自)\S{0,20}(?:整理|编辑|收集)(?:而成|发布)?
   | 如果(?:你|您)?觉得(?:本文|文章|这篇)?.{0,12}(?:有用|有帮助|不错|有收获).{0,16}(?:点赞|分享|收藏|关注|在看|转发)
   | (?:if\ you\ (?:enjoyed|liked|found)\ (?:this|the)\ (?:article|post|story)).{0,60}(?:share|subscribe|follow|clap)
@@ -133,11 +157,21 @@ TEASER = re.compile(r"(?:\.{3}|…|\[查看全文\]|\[阅读全文\]|查看全�
 VIEW_COUNT = re.compile(r"\s\d{2,}\s*(?:人|次|阅读|浏览|views?|reads?)$", re.I)
 #: Metadata lines that are not prose: tags, categories, keywords.
 META_LINE = re.compile(r"^(?:tags?|keywords?|标签|关键词|关键字|分类|栏目|categor(?:y|ies)|filed\ under|posted\ in|topics?|热门(?:搜索|搜寻|标签|关键词))\s*[:：]", re.I | _V)
+#: The roles of a credit block, besides author and source: layout, proofreading, art, photos,
+#: translation. Words that also head a list item of an article ("设计：…", "视觉：…", "策划：…")
+#: are left out.
+CREDIT_ROLE = "作者|来源|出处|编辑|责编|排版|校对|审校|美编|监制|插画|摄影|译者|编译|统筹"
+#: An image credit opening a short line: "题图来自Unsplash，基于CC0协议", "封面来源：视觉中国".
+#: 来源 needs a separator after it, so a heading about 图片来源 ("图片来源与版权") is not one;
+#: a byline rule, so a long line that opens so ("配图来自图库时，要先确认授权范围…") stays.
+IMAGE_CREDIT = r"^[\W_]*(?:题图|封面|头图|首图|配图|图片)(?:图片)?(?:(?:来源|出处|素材)\s*[:：|]|来自|源自|由)"
 #: Byline and dateline fields of a short line ("职场 | 撰文：…", "By Jane Doe", "发布时间：",
 #: "2024年07月15日 08:32 来源：…", "Published May 21, 2024", "7 min read"). English
-#: bylines need a capitalised name, so "By the numbers" stays a heading.
+#: bylines need a capitalised name, so "By the numbers" stays a heading. A WeChat account's
+#: credit block ("作者 | 陈维贤", "来源 | 运营研究社（ID：U_quan）", "排版 | 小鱼") puts a bar
+#: after the role: only at the start of a line, so a table row ("| 来源 | 占比 |") is not one.
 BYLINE = re.compile(r"""(?:^|[\s|·•/])(?:作者|来源|出处|编辑|责编|撰文|撰稿|记者|发布(?:时间|日期)?|发表(?:时间)?|更新(?:时间)?|时间|日期|阅读(?:量|数|时间|时长)?|浏览(?:量|次数)?|点击(?:量|数)?)\s*[:：]
-  | ^(?:文|图)\s*[:：|] | ^(?:编辑|发布|发表|更新|写)于\s*\d
+  | ^(?:文|图|""" + CREDIT_ROLE + r""")\s*[:：|] | """ + IMAGE_CREDIT + r""" | ^(?:编辑|发布|发表|更新|写)于\s*\d
   | ^\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\s
   | ^(?i:posted|published|updated|written)\ (?i:on|by|at)\b|^(?i:by|written\ by|words\ by|story\ by)\s+[A-Z\u4e00-\u9fff]
   | ^(?i:published|updated|posted)\s+(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}\s+[A-Z][a-z]{2,8}\s+\d{4}|\d{4}-\d\d-\d\d)

@@ -32,6 +32,49 @@ def test_menus_bylines_breadcrumbs():
     assert lex.BYLINE.search(lex.fold_script("職場 | 撰文：梁詠詩 | 2023年10月12日"))
 
 
+@pytest.mark.parametrize("line", ["作者 | 陈维贤", "来源 | 运营研究社（ID：U_quan）", "排版 | 小鱼", "校對｜阿明",
+                                  "题图来自Unsplash，基于CC0协议", "封面来源：视觉中国", "圖片來源｜Getty Images"])
+def test_credit_blocks_and_image_credits_are_bylines(line):
+    assert lex.BYLINE.search(lex.fold_script(line))
+
+
+@pytest.mark.parametrize("line", ["| 来源 | 占比 | 转化率 |", "图片来源与版权", "这张题图的来源要写清楚"])
+def test_a_table_row_or_a_heading_with_a_field_word_is_no_byline(line):
+    assert not lex.BYLINE.search(lex.fold_script(line))
+
+
+@pytest.mark.parametrize("line", ["该文观点仅代表作者本人，人人都是产品经理平台仅提供信息存储空间服务。",
+                                  "本文僅代表作者個人觀點，不代表本站立場", "本文为运营研究社原创，转载请后台回复“转载”",
+                                  "转载请在后台回复“转载”获取授权"])
+def test_platform_disclaimers_credits_and_own_work_notices(line):
+    match = lex.NOTICE.search(lex.fold(line))
+    assert match and match.start() <= lex.NOTICE_AT_START
+
+
+@pytest.mark.parametrize("line", ["文章的观点仅代表一种思路", "我的观点仅代表个人经验", "用户来源决定了转化率",
+                                  "图片来源与版权", "这张题图的来源要写清楚", "本文为大家介绍原创内容的三种写法"])
+def test_sentences_about_a_viewpoint_or_a_source_are_no_notice(line):
+    assert not lex.NOTICE.search(lex.fold(line))
+
+
+@pytest.mark.parametrize("line, wrapper", [
+    ("小编为大家整理了十个运营工具", True), ("以上就是本次活动复盘的全部内容", True),
+    ("今天给大家分享的是如何做好一个运营", True), ("小编就给大家介绍到这里了", True),
+    ("岗位是新媒体小编，每天写三条微博", False), ("那时候我以为小编就是个写东西的岗位", False),
+    ("一位美妝品牌社群小編分享三年來的實戰經驗", False),
+])
+def test_an_seo_wrapper_is_a_hosting_sites_formula_not_the_word_xiaobian(line, wrapper):
+    assert bool(lex.SEO_WRAPPER.search(lex.fold(line))) is wrapper
+
+
+@pytest.mark.parametrize("line, bare", [("评论区", True), ("Comments", True), ("留言", True), ("Replies:", True),
+                                        ("12 comments", False), ("网友评论", False), ("发表评论", False),
+                                        ("Leave a comment", False)])
+def test_bare_comments_headings(line, bare):
+    assert lex.COMMENTS_HEADING.match(lex.fold(line))
+    assert bool(lex.COMMENTS_WORD_HEADING.match(lex.fold(line))) is bare
+
+
 @pytest.mark.parametrize("line, run", [
     ("作者:小王 | 2024-03-01 | 阅读 1234", "作者:小王 | 2024-03-01 | 阅读 1234"),
     ("發佈時間：2024-03-01 · 閱讀：5,678", "发布时间：2024-03-01 · 阅读：5,678"),           # traditional, folded
@@ -57,6 +100,6 @@ def test_a_line_of_many_dates_or_bylines_does_not_hang_the_cleaner():
 
     code = ("from ingest import clean_text\n"
             "for line in (' | '.join(['2024-03-01'] * 40) + ' end', '作者:小王 | 2024-03-01 | 阅读 1234 ' * 40 + 'end',\n"
-            "             '作者:小王|' * 8000 + '正文结束。'):\n"
+            "             '作者:小王|' * 8000 + '正文结束。', '小编为大家整理了。' * 8000 + '正文结束。'):\n"
             "    clean_text('标题\\n\\n' + line + '\\n\\n正文第一段,讲用户增长。')\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

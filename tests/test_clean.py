@@ -240,6 +240,85 @@ def test_the_review_page_loses_its_byline():
     assert "稳定留存阶段要把注意力从拉新转向促活" in article.text
 
 
+# --- words the chrome rules know that articles use too --------------------------------------
+
+def test_paragraphs_about_the_job_of_xiaobian_are_kept():
+    # 小编 is a job title ops articles are about; before, any line with it at either end of
+    # the text was an SEO wrapper, and the closing sign-off took its whole paragraph along.
+    first = "六年前我入职一家母婴品牌，岗位是新媒体小编，每天要写三条微博、一篇公众号推文，外加回复几百条后台留言。"
+    last = "现在回头看，小编这个岗位的上限其实取决于你愿不愿意多走一步。如果你也是一名小编，希望对你有所帮助。"
+    page = "\n".join([first] + PARAS_ZH + [last])
+    assert clean_text(page) == page
+
+
+def test_seo_wrappers_around_the_body_still_go():
+    page = "\n".join(["小编为大家整理了私域运营的六个要点，一起来看看吧。"] + PARAS_ZH
+                     + ["以上就是私域运营六个要点的全部内容，希望对大家有所帮助。"])
+    assert clean_text(page) == "\n".join(PARAS_ZH)
+
+
+def test_platform_disclaimer_and_image_credits_go():
+    woshipm = PARAS_ZH + ["本文由 @运营小林 原创发布于某某运营网。未经许可，禁止转载", "题图来自Unsplash，基于CC0协议",
+                          "该文观点仅代表作者本人，某某运营网平台仅提供信息存储空间服务。"]
+    assert clean_text("\n".join(woshipm)) == "\n".join(PARAS_ZH)
+    assert clean_text("\n".join(PARAS_ZH + ["封面来源：视觉中国"])) == "\n".join(PARAS_ZH)
+
+
+def test_a_wechat_accounts_credit_block_and_own_work_notice_go():
+    page = "\n".join(["运营人的周报，到底应该怎么写？", "作者 | 陈维贤", "来源 | 运营研究社（ID：U_quan）", "排版 | 小鱼"]
+                     + PARAS_ZH + ["本文为运营研究社原创，转载请后台回复“转载”"])
+    assert clean_text(page) == "\n".join(["运营人的周报，到底应该怎么写？", ""] + PARAS_ZH)
+
+
+def test_sentences_that_mention_a_viewpoint_a_source_or_a_picture_credit_are_kept():
+    page = "\n".join(PARAS_ZH[:3] + [
+        "文章的观点仅代表一种思路，配图的来源和授权也要提前确认，否则一张题图就可能带来侵权纠纷。",
+        "用户来源决定了转化率：老客推荐来的用户，首单转化率是投放广告带来的用户的三倍。"] + PARAS_ZH[3:] + [
+        "最后提醒一句，本文为大家介绍原创内容的写法，作者的观点仅代表他在三家公司的经验，来源于真实复盘。"])
+    assert clean_text(page) == page
+
+
+def test_list_items_in_the_body_that_open_with_a_field_word_are_kept():
+    # An activity plan's facts and a list of metrics, not bylines: each item is in a list
+    # between paragraphs, beside items that are not byline fields.
+    plan = ["- 主题：私域运营的下一个三年", "- 时间：2024年3月16日 14:00-17:30", "- 地点：上海市静安区某联合办公空间",
+            "- 来源：公众号报名与社群邀请各占一半"]
+    metrics = ["- 阅读量：预热推文的阅读量，反映活动话题的吸引力", "- 报名转化率：报名人数除以推文阅读量",
+               "- 发布时间：复盘推文在活动后三天内发布效果最好"]
+    page = "\n".join(PARAS_ZH[:2] + plan + PARAS_ZH[2:4] + metrics + PARAS_ZH[4:])
+    assert clean_text(page) == page
+
+
+def test_byline_fields_written_as_a_list_still_go():
+    top = "\n".join(["用户增长的三个阶段", "- 作者：小王", "- 时间：2024-03-01"] + PARAS_ZH)
+    assert clean_text(top) == "\n".join(["用户增长的三个阶段", ""] + PARAS_ZH)
+    middle = "\n".join(PARAS_ZH[:3] + ["- 作者：小王", "- 来源：某某运营网"] + PARAS_ZH[3:])  # fields only
+    assert clean_text(middle) == "\n".join(PARAS_ZH[:3] + [""] + PARAS_ZH[3:])
+
+
+COMMENTS_SECTION_EN = ["Comments", "Comments are where the real community lives: a post with fifty thoughtful comments "
+                       "is worth more than one with five thousand likes.",
+                       "Put together, these numbers tell a story. Read them as a set every week, and you will spot "
+                       "problems long before they show up in follower counts."]
+COMMENTS_SECTION_ZH = ["评论区", "最后单独说一下评论区的运营。评论区是笔记的第二个正文，很多用户会先看评论再决定要不要相信笔记内容。",
+                       "四个指标要放在一起看，单看任何一个都容易误判。建议每周按笔记类型做一次汇总，找出互动结构最健康的内容方向。"]
+
+
+@pytest.mark.parametrize("paras, section", [(PARAS_EN, COMMENTS_SECTION_EN), (PARAS_ZH, COMMENTS_SECTION_ZH)])
+def test_a_comments_heading_over_the_articles_section_about_comments_cuts_nothing(paras, section):
+    page = "\n".join(paras + section)
+    assert clean_text(page) == page
+
+
+def test_a_comment_section_with_prose_comments_still_goes():
+    comments = ["Comments", "I disagree with paragraph three, it misses the point entirely and the data is old.",
+                "Great read, thanks for writing this up, it helped my team plan the whole quarter."]
+    assert clean_text("\n".join(PARAS_EN + comments)) == "\n".join(PARAS_EN)
+    named = ["Comments", "Sarah K.", "Comments like this one are why I keep reading: the point about weekly reviews "
+             "changed how our team works.", "Great read, thanks for writing this up, it helped my team plan the quarter."]
+    assert clean_text("\n".join(PARAS_EN + named)) == "\n".join(PARAS_EN)
+
+
 # --- mojibake ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text, flagged", [
