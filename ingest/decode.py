@@ -48,13 +48,31 @@ def _codec(name: str | None) -> str | None:
 
 def declared_charset(data: bytes, content_type: str | None = None) -> str | None:
     """The charset named by an HTTP Content-Type header, else an XML declaration or a ``<meta>`` tag."""
-    if content_type:
-        match = re.search(r"charset\s*=\s*[\"']?([\w.:-]+)", content_type, re.IGNORECASE)
-        if match and _codec(match.group(1)):
-            return _codec(match.group(1))
+    return _header_charset(content_type) or _document_charset(data)
+
+
+def _header_charset(content_type: str | None) -> str | None:
+    match = re.search(r"charset\s*=\s*[\"']?([\w.:-]+)", content_type or "", re.IGNORECASE)
+    return _codec(match.group(1)) if match else None
+
+
+def _document_charset(data: bytes) -> str | None:
     head = data[:META_SCAN_BYTES]
     match = _XML_ENCODING.match(head) or _META_CHARSET.search(head)
     return _codec(match.group(1).decode("ascii", "ignore")) if match else None
+
+
+def _disputed(data: bytes, content_type: str | None) -> str | None:
+    """When the HTTP header and the page name two legacy charsets, the one the detector finds
+    coherent. A server's default header (gbk) on a Big5 page decoded without an error, since
+    GB18030 takes any bytes, and stored mojibake unflagged (a review); browsers would too."""
+    header, document = _header_charset(content_type), _document_charset(data)
+    if not header or not document or header == document or "utf-8" in (header, document):
+        return None
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data, cp_isolation=[header, document]).best()
+    return _codec(best.encoding) if best else None
 
 
 def _is_utf8(data: bytes) -> bool:
@@ -87,7 +105,7 @@ def decode(data: bytes, content_type: str | None = None) -> str:
     for bom, codec in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
         if data.startswith(bom):
             return data.decode(codec, errors="replace")
-    declared = declared_charset(data, content_type)
+    declared = _disputed(data, content_type) or declared_charset(data, content_type)
     utf8 = _is_utf8(data)
     if declared and declared != "utf-8" and utf8 and len(_UTF8_MULTIBYTE.findall(data)) >= UTF8_OVER_DECLARED_MIN_SEQUENCES:
         return data.decode("utf-8")

@@ -72,3 +72,14 @@ def test_legacy_encodings_are_not_mistaken_for_mostly_utf8(codec):
 @pytest.mark.parametrize("bom, codec", [("\ufeff", "utf-16-le"), ("\ufeff", "utf-16-be"), ("\ufeff", "utf-8")])
 def test_boms_are_read_and_removed(bom, codec):
     assert decode((bom + "运营 ops\r\n" + ZH_HANT).encode(codec)) == "运营 ops\r\n" + ZH_HANT
+
+
+def test_a_header_and_a_meta_naming_two_legacy_charsets_are_settled_by_the_bytes():
+    traditional = "用戶運營的核心是建立長期的信任關係，而不是一次性的促銷和拉新。內容運營要持續輸出有價值的文章。"
+    simplified = "用户运营的核心是建立长期的信任关系，而不是一次性的促销和拉新。内容运营要持续输出有价值的文章。"
+    big5_page = f"<html><head><meta charset='big5'></head><body><p>{traditional}</p></body></html>".encode("big5")
+    gbk_page = f"<html><head><meta charset='big5'></head><body><p>{simplified}</p></body></html>".encode("gbk")
+    # A server's default header on a Big5 page: GB18030 decoded it without an error, into mojibake
+    assert traditional in decode(big5_page, "text/html; charset=gbk")
+    assert simplified in decode(gbk_page, "text/html; charset=gbk")  # the header was right: the meta lied
+    assert traditional in decode(big5_page, "text/html")  # no dispute: the meta alone
