@@ -333,7 +333,9 @@ def fetch(url: str, *, timeout: float = TIMEOUT_SECONDS, max_bytes: int = MAX_BY
                 current, hop = following, f"redirected to {following}: "
                 continue
             if status >= 300:
-                raise FetchError(url, f"{hop}HTTP {status} {reason}".rstrip())
+                wait = response.getheader("Retry-After", "").strip()
+                later = f"; the site asks to wait {wait} s before trying again" if wait.isdigit() else ""
+                raise FetchError(url, f"{hop}HTTP {status} {reason}".rstrip() + later)
             kind = content_type.split(";")[0].strip().lower()
             if kind and not kind.startswith(TEXT_TYPES):
                 raise FetchError(url, f"{hop}not a web page or text (Content-Type: {content_type})")

@@ -83,7 +83,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(b"%x\r\n%s\r\n" % (len(PAGE) // 2, PAGE[:len(PAGE) // 2]))  # no last chunk
         elif path.startswith("/status/"):
-            self.send(int(path.rsplit("/", 1)[1]), b"<p>error page</p>")
+            status = int(path.rsplit("/", 1)[1])
+            self.send(status, b"<p>error page</p>", headers={"Retry-After": "120"} if status == 429 else None)
         else:
             self.send(404, b"not found")
 
@@ -258,7 +259,8 @@ def test_too_many_redirects(server):
 # --- answers ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("status, message", [(404, "HTTP 404 Not Found"), (500, "HTTP 500 Internal Server Error"),
-                                             (304, "HTTP 304 Not Modified")])
+                                             (304, "HTTP 304 Not Modified"),
+                                             (429, "HTTP 429 Too Many Requests; the site asks to wait 120 s before trying again$")])
 def test_http_errors(server, status, message):
     with pytest.raises(FetchError, match=message) as info:
         load(f"{server}/status/{status}", allow_private=True)
