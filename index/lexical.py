@@ -33,7 +33,8 @@ STOPWORDS = frozenset(
 #: matched 3 passages of the evaluation base, KPI 8). Evaluation figures: same for 1 and 2.
 #: OpenCC tw2sp (Taiwan words too: 軟體 -> 软件, 影片 -> 视频) lost one question from the
 #: top 5 and over-converts (資料 -> 数据), so it is not used.
-#: 3: the ways this field writes "business-facing" and "consumer-facing" are one term each.
+#: 3: the ways this field writes "business-facing" and "consumer-facing" are one term each
+#: (_TO_B): cross-language hit@1 .800 -> .825 on the evaluation set, the rest unchanged.
 ANALYZER = "3"
 #: An acronym's plural: KPIs, SKUs, KOLs, OKRs.
 _ACRONYM_PLURAL = re.compile(r"\b([A-Z]{2,})s\b")
@@ -48,7 +49,7 @@ _LATIN = re.compile(r"[0-9a-z]+(?:['’][a-z]+)?")
 
 
 @lru_cache(maxsize=1)
-def _t2s():
+def _simplify():
     import opencc
 
     return opencc.OpenCC("tw2s")
@@ -76,7 +77,7 @@ def terms(text: str) -> list[str]:
     """The index terms of ``text``: Chinese words (search-mode segmentation) and English stems."""
     text = _ACRONYM_PLURAL.sub(r"\1", unicodedata.normalize("NFKC", text))
     text = _TO_C.sub(" toc ", _TO_B.sub(" tob ", text)).lower()
-    text = _t2s().convert(text)
+    text = _simplify().convert(text)
     out: list[str] = []
     position = 0
     for run in _CJK_RUN.finditer(text):
