@@ -6,7 +6,6 @@ import functools
 import os
 import re
 import stat
-import unicodedata
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -18,6 +17,7 @@ from .fetch import fetch, human_size, is_url, looks_like_url
 from .lang import detect_language
 from .markdown import markdown_to_text
 from .repair import repaired
+from .title import key as _key, page_title
 
 #: The file extensions ingest reads, and the kind of text each holds. Anything else is
 #: refused with a message naming the file.
@@ -125,19 +125,21 @@ def _whole_page_text(html: str) -> str:
     return trafilatura.html2txt(html) or ""
 
 
-def _key(text: str) -> str:
-    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text)).casefold()
-
-
-def _link_share(article_text: str, html: str) -> float:
-    """The share of ``article_text`` (by characters, line by line) that is the text of a link in ``html``."""
+def _tree(html: str):
+    """``html`` parsed by lxml, or None when it cannot be."""
     import lxml.html
     from lxml.etree import ParserError
 
     try:
-        doc = lxml.html.document_fromstring(html.encode("utf-8", "replace"),
-                                            parser=lxml.html.HTMLParser(encoding="utf-8"))
+        return lxml.html.document_fromstring(html.encode("utf-8", "replace"),
+                                             parser=lxml.html.HTMLParser(encoding="utf-8"))
     except (ParserError, ValueError):
+        return None
+
+
+def _link_share(article_text: str, doc) -> float:
+    """The share of ``article_text`` (by characters, line by line) that is the text of a link in ``doc``."""
+    if doc is None:
         return 0.0
     links = {_key(a.text_content()) for a in doc.iter("a")} - {""}
     lines = [_key(line) for line in article_text.split("\n")]
@@ -168,11 +170,14 @@ def extract_html(html: bytes | str, url: str | None = None) -> Article:
         raise EmptyArticle(url or "HTML", "no article text found in the page")
     title, author, date = (doc.title, doc.author, doc.date) if doc is not None else (None, None, None)
     source = url or (doc.url if doc is not None else None)
+    tree = _tree(text)
+    if title and tree is not None:
+        title = page_title(title, tree, source, doc.sitename)
     try:
         article = parse(body, "text", source=source, title=title, author=author, date=date)
     except EmptyArticle as exc:
         raise EmptyArticle(url or "HTML", exc.problem) from exc
-    if _link_share(article.text, text) >= LINK_LIST_SHARE:
+    if _link_share(article.text, tree) >= LINK_LIST_SHARE:
         raise EmptyArticle(url or "HTML", "the page is a list of links, with no article text")
     return Article(text=article.text, title=article.title, lang=article.lang, source=source,
                    kind="html", raw=text, author=author, date=date, flags=article.flags)

@@ -383,3 +383,4 @@ def test_discover_can_list_the_files_it_passes_over(tmp_path):
     skipped: list[str] = []
     assert discover([tmp_path], skipped=skipped) == [str(tmp_path / "a.md")]
     assert skipped == [str(tmp_path / "scan.pdf")]  # hidden files are not news
+
