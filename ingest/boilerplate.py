@@ -158,6 +158,7 @@ def _classify(text: str) -> Line:
     elif lex.BYLINE_RUN.fullmatch(folded):
         line.kind = CHROME  # a byline of many fields, however long
     elif short and (lex.META_LINE.match(folded) or lex.BREADCRUMB.match(folded) or lex.INLINE_RELATED.match(folded)
+                    or lex.OFFER.search(folded) or lex.PAYWALL_LABEL.match(folded) or lex.APP_PROMO.match(folded)
                     or lex.is_menu(text) or lex.is_label(folded)):
         line.kind = CHROME
     elif short and lex.BYLINE.search(lex.fold_script(text)):

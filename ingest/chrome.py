@@ -64,12 +64,41 @@ LIST_HEADING = re.compile(rf"""^{_DECOR}(?:
   | most\ (?:read|popular|viewed|shared|emailed|recent)(?:\ (?:articles|stories|posts|today|this\ week))?
   | (?:popular|trending|latest|recent|top|featured|editor'?s|editors'?)\ (?:posts?|articles?|stories|news|picks|now|reads)
   | read\ (?:next|more|also)|up\ next|further\ reading|see\ also|also\ read|don'?t\ miss|what\ to\ read\ next|keep\ reading
+  # An author's other posts under a post (LinkedIn's "More articles by Marcus Lee", Medium's
+  # "More stories by …"): "more from" had the site's form but not the author's. A name is at
+  # most four words, so a sentence ("More articles by freelancers means more editing.") is none.
+  | more\ (?:articles|stories|posts)\ (?:by|from)\ [\w'’-]+(?:\ [\w.'’-]+){{0,3}}|(?:作者|ta|他|她)的?(?:其他|更多|全部)(?:文章|作品)
+  # A platform's topic directory under a post (LinkedIn's "Explore topics" and its list: Sales,
+  # Marketing, …): a heading of links to other pages, never of the post's own sections.
+  | (?:explore|browse|discover)\ (?:more\ )?(?:topics|categories)|(?:more|popular|trending)\ topics|(?:探索|浏览|更多)(?:热门)?话题
+  # A table of contents (HubSpot's "Table of Contents" above the body, each item a link to a
+  # section): its items repeat the post's own headings. Above the body it is no trigger for a cut.
+  | table\ of\ contents|contents|in\ this\ (?:article|post|guide)|jump\ to(?:\ section)?|(?:文章|本文)?目录
   )[\s:>»›→\W]*$""", _V)
 #: A stand-alone ad label; the short lines after it are the ad.
 AD_LABEL = re.compile(rf"^{_DECOR}(?:广告|推广|赞助(?:内容)?|商业推广|advertisement|advertising|sponsored(?:\ content)?|promoted|paid\ (?:content|post)|partner\ content|ad){_DECOR}$", _V)
 
 #: An inline link to another article inside the body: "相关阅读：…", "【推荐阅读】…", "Related: …".
 INLINE_RELATED = re.compile(r"^[\W_]*(?:相关(?:阅读|新闻|文章|链接)|推荐阅读|延伸阅读|扩展阅读|related(?:\ (?:article|story|stories|coverage))?|read\ (?:more|also|next)|see\ also|also\ read)\s*[:：】\]]", _V)
+#: A lead-magnet offer a site puts in or under a post (HubSpot's "Free Customer Onboarding
+#: Template" / "Outline your onboarding process with this free template." / "Download Now: …"):
+#: its headline (free or download, at most six words, then the kind of download) or its copy
+#: (the reader is told to use, get or download "this/our free" thing, ending the line). A
+#: sentence about a template ("We built a free onboarding template in a spreadsheet, …") is
+#: neither. Only on short lines.
+OFFER = re.compile(r"""^[\W_]*(?:download(?:\ now)?\s*:?\s*)?(?:free|download)\b(?:[\s&'-]+[\w'&-]+){0,6}?\s+(?:template|checklist|e-?book|toolkit|kit|worksheet|workbook|planner|calculator|cheat\ sheet|swipe\ file|playbook|guide|report|course)s?[\W_]*$
+  | \b(?:with|using|from|in)\ (?:this|these|our)\ free\ [\w\ -]{0,30}?(?:template|checklist|e-?book|toolkit|kit|worksheet|workbook|planner|calculator|guide|report|course)s?[\s.!]*$
+  | ^[\W_]*(?:get|grab|download|claim)\ (?:the|your|our)\ free\ [\w\ -]{0,30}?(?:template|checklist|e-?book|toolkit|kit|worksheet|workbook|planner|calculator|guide|report|course)s?[\W_]*$
+  | ^[\W_]*(?:免费)?(?:下载|领取|获取)(?:免费)?[^，。,；;！!？?]{0,16}(?:模板|清单|手册|白皮书|资料包|工具包)[\W_]*$""", _V)
+#: A line that is a paywall's label, not text: Medium's "Member-only story", "Subscriber-only
+#: post", 会员专享. Only as a whole line: an article about member-only content says more.
+PAYWALL_LABEL = re.compile(rf"^{_DECOR}(?:(?:members?|subscribers?|premium|paid)[-\ ]only(?:\ (?:story|content|post|article|episode))?|会员(?:专享|专属|独享)(?:内容|文章)?|付费(?:内容|文章|阅读)){_DECOR}$", _V)
+#: A site's prompt to get its app and follow its accounts, in or under the post (少数派's
+#: "> 下载少数派客户端、关注少数派小红书，感受精彩数字生活", "Download the Example app and follow us …"):
+#: downloading the app and following, in that order, in one clause list. An article's
+#: sentence about an app's download ("下载客户端后，用户需要先注册") has no follow.
+APP_PROMO = re.compile(r"""^[\W_]*(?:下载|安装)[^，。,；;]{0,12}?(?:客户端|app)[^，。,；;]{0,6}?[、，,]\s*(?:关注|订阅|加入)
+  | ^[\W_]*(?:download|get|install)\ (?:the|our)\ [\w\ ]{0,20}?app\b[^.;]{0,20}?\b(?:and|,)\ (?:follow|subscribe|join)""", _V)
 #: Calls to action of ad copy; the line after an ad label that has AD_COPY_MIN of them is the ad.
 AD_COPY = re.compile(r"扫码|立即|马上|报名|限时|优惠|特惠|福利|领取|抢购|购买|下单|点击|下载|免费|折|buy|shop|order|sign\ up|register|download|free|sale|discount|\d+%\ off|coupon|promo", re.I)
 AD_COPY_MIN = 2
@@ -109,8 +138,11 @@ PREV_NEXT = re.compile(r"""^(?:
 #: the platform's disclaimer ("该文观点仅代表作者本人，…平台仅提供信息存储空间服务。") and an
 #: account's own-work notice ("本文为运营研究社原创，…": a name between 为 and 原创, and 原创
 #: ending the clause, so "本文为大家介绍原创内容的…" is not one). The disclaimer needs its
-#: subject (该文/本文/文章) and 作者, so a sentence about someone's 观点 is not one.
+#: subject (该文/本文/文章) and 作者, so a sentence about someone's 观点 is not one. A platform that
+#: hosts its users' posts says so too ("文章代表作者个人观点，少数派仅对标题和排版略作修改。"):
+#: 代表作者 needs 本人/个人 there, and the edit notice names both the title and the layout.
 PLATFORM_NOTICE = r"""(?:该文|本文|文章|以上内容)(?:的)?观点(?:仅|只)代表作者|仅代表作者(?:本人|个人)?(?:的)?(?:观点|立场)
+  | (?:该文|本文|文章)代表作者(?:本人|个人)(?:的)?观点|(?:仅|只)对(?:文章)?标题(?:和|与|及)?排版(?:略作|稍作|作|进行)?(?:修改|调整)
   | 提供信息存储空间服务|本文(?:为|系|是)[^，。,；;!！\s]{1,20}?原创(?:文章|作品|内容|稿件)?(?=[，。,；;!！]|$)"""
 
 #: Reprint, copyright, source, disclaimer and contact notices, in both languages. They may be
@@ -147,7 +179,12 @@ SEO_WRAPPER = re.compile(r"""今天(?:小编)?(?:就|来)?给大家分享|给大
   | 更多(?:精彩|相关)?(?:内容|资讯|文章)(?:请|敬请)?(?:关注|访问)|本文(?:由|来自)\S{0,20}(?:整理|编辑|收集)(?:而成|发布)?
   | 如果(?:你|您)?觉得(?:本文|文章|这篇)?.{0,12}(?:有用|有帮助|不错|有收获).{0,16}(?:点赞|分享|收藏|关注|在看|转发)
   | (?:if\ you\ (?:enjoyed|liked|found)\ (?:this|the)\ (?:article|post|story)).{0,60}(?:share|subscribe|follow|clap)
-  | thanks\ for\ reading\b.{0,80}(?:subscribe|share|follow|sign\ up)""", _V)
+  | thanks\ for\ reading\b.{0,80}(?:subscribe|share|follow|sign\ up)
+  # A platform's blurb on the user posts it selects (少数派's "Matrix 是少数派的写作社区，我们主张…。
+  # 我们会不定期挑选 Matrix 最优质的文章，…"): the site introducing itself in "we", or its
+  # editors' regular pick of the best posts. "简书是国内最早的写作社区之一" has no "we".
+  | 是[^，。,\s]{1,12}的(?:写作|创作|投稿|内容)社区[，,]\s*我们
+  | 我们(?:会)?(?:不定期|定期|每周|每月)(?:地)?(?:挑选|精选|推荐|选出)[^，。,]{0,20}?(?:优质|精彩|最好|优秀)的?(?:文章|内容|作品)""", _V)
 
 # --- teasers and metadata ------------------------------------------------------------------
 

@@ -45,7 +45,7 @@ def test_a_table_row_or_a_heading_with_a_field_word_is_no_byline(line):
 
 @pytest.mark.parametrize("line", ["该文观点仅代表作者本人，人人都是产品经理平台仅提供信息存储空间服务。",
                                   "本文僅代表作者個人觀點，不代表本站立場", "本文为运营研究社原创，转载请后台回复“转载”",
-                                  "转载请在后台回复“转载”获取授权"])
+                                  "转载请在后台回复“转载”获取授权", "文章代表作者个人观点，少数派仅对标题和排版略作修改。"])
 def test_platform_disclaimers_credits_and_own_work_notices(line):
     match = lex.NOTICE.search(lex.fold(line))
     assert match and match.start() <= lex.NOTICE_AT_START
@@ -62,6 +62,9 @@ def test_sentences_about_a_viewpoint_or_a_source_are_no_notice(line):
     ("今天给大家分享的是如何做好一个运营", True), ("小编就给大家介绍到这里了", True),
     ("岗位是新媒体小编，每天写三条微博", False), ("那时候我以为小编就是个写东西的岗位", False),
     ("一位美妝品牌社群小編分享三年來的實戰經驗", False),
+    # A platform's blurb on the user posts it picks (少数派's Matrix), not a sentence about a community.
+    ("Matrix 是少数派的写作社区，我们主张分享真实的产品体验", True), ("我们会不定期挑选 Matrix 最优质的文章", True),
+    ("简书是国内最早的写作社区之一，很多运营新人在那里练笔", False), ("我们每周会精选社群里的优质内容，做成周报", False),
 ])
 def test_an_seo_wrapper_is_a_hosting_sites_formula_not_the_word_xiaobian(line, wrapper):
     assert bool(lex.SEO_WRAPPER.search(lex.fold(line))) is wrapper
@@ -103,3 +106,33 @@ def test_a_line_of_many_dates_or_bylines_does_not_hang_the_cleaner():
             "             '作者:小王|' * 8000 + '正文结束。', '小编为大家整理了。' * 8000 + '正文结束。'):\n"
             "    clean_text('标题\\n\\n' + line + '\\n\\n正文第一段,讲用户增长。')\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+@pytest.mark.parametrize("line", ["More articles by Marcus Lee", "More stories from Priya Raman", "Explore topics",
+                                  "Table of Contents", "目录", "作者的其他文章"])
+def test_an_authors_other_posts_a_topic_directory_and_a_table_of_contents_open_lists(line):
+    assert lex.LIST_HEADING.match(lex.fold(line))
+
+
+@pytest.mark.parametrize("line", ["Explore topics your members already ask about in the forum.",
+                                  "More articles by freelancers means more editing work.", "Contents of a good welcome email"])
+def test_sentences_about_topics_and_contents_open_no_list(line):
+    assert not lex.LIST_HEADING.match(lex.fold(line))
+
+
+@pytest.mark.parametrize("line, chrome", [
+    ("Free Customer Onboarding Template", True), ("Download Now: Free Customer Onboarding Template", True),
+    ("Outline your onboarding process with this free template.", True), ("Get the free template", True),
+    ("免费下载运营周报模板", True),
+    ("We built a free onboarding template in a spreadsheet, and every new hire fills it in.", False),
+    ("Templates are only a starting point.", False), ("Free trial users convert at 12%", False),
+])
+def test_a_lead_magnet_offer_not_a_sentence_about_a_template(line, chrome):
+    assert bool(lex.OFFER.search(lex.fold(line))) is chrome
+
+
+def test_paywall_labels_and_app_prompts_are_whole_lines():
+    assert lex.PAYWALL_LABEL.match(lex.fold("Member-only story")) and lex.PAYWALL_LABEL.match(lex.fold("會員專享"))
+    assert not lex.PAYWALL_LABEL.match(lex.fold("Member-only content converts better than you think"))
+    assert lex.APP_PROMO.match(lex.fold("> 下载少数派客户端、关注少数派小红书，感受精彩数字生活 🍃"))
+    assert not lex.APP_PROMO.match(lex.fold("下载客户端后，用户需要先完成注册，再绑定手机号。"))

@@ -296,6 +296,50 @@ def test_byline_fields_written_as_a_list_still_go():
     assert clean_text(middle) == "\n".join(PARAS_ZH[:3] + [""] + PARAS_ZH[3:])
 
 
+def test_an_authors_other_posts_and_a_topic_directory_under_the_post_go():
+    # LinkedIn: the heading had no rule, and short lines after the last paragraph stay until chrome.
+    page = "\n".join(PARAS_EN + ["More articles by Marcus Lee", "- The Quarterly Community Report Template I Use",
+                                 "- Ambassador Programs That Actually Work"])
+    assert clean_text(page) == "\n".join(PARAS_EN)
+    page = "\n".join(PARAS_EN + ["Explore topics", "- Sales", "- Marketing", "- IT Services", "- Soft Skills"])
+    assert clean_text(page) == "\n".join(PARAS_EN)
+
+
+def test_a_table_of_contents_and_a_template_offer_go():
+    # HubSpot: "Table of Contents" sat right above the body, the offer under its last paragraph.
+    page = "\n".join(["Table of Contents"] + PARAS_EN + ["Free Customer Onboarding Template",
+                                                         "Outline your onboarding process with this free template."])
+    assert clean_text(page) == "\n".join(PARAS_EN)
+
+
+def test_a_member_only_label_goes_and_the_title_under_it_with_it():
+    # Medium: the label kept the title off the first line, where parse cuts a repeated title.
+    from ingest import parse
+
+    article = parse("\n".join(["Member-only story", "How small teams plan"] + PARAS_EN), "text", title="How small teams plan")
+    assert article.text == "\n".join(PARAS_EN)
+
+
+def test_a_platforms_blurb_disclaimer_and_app_prompt_go():
+    # 少数派's Matrix posts: the blurb opens the text, the app prompt follows the last paragraph.
+    page = "\n".join(["Matrix 是某某派的写作社区，我们主张分享真实的产品体验，有实用价值的经验与思考。我们会不定期挑选 Matrix "
+                      "最优质的文章，展示来自用户的最真实的体验和观点。", "文章代表作者个人观点，某某派仅对标题和排版略作修改。"]
+                     + PARAS_ZH + ["> 下载某某派客户端、关注某某派小红书，感受精彩数字生活 🍃", "> 实用、好用的正版软件，某某派为你呈现 🚀"])
+    assert clean_text(page) == "\n".join(PARAS_ZH)
+
+
+def test_sentences_about_templates_topics_members_and_apps_are_kept():
+    page = "\n".join(PARAS_EN[:3] + [
+        "Explore topics your members already ask about in the forum, then turn the best ones into monthly events.",
+        "We built a free onboarding template in a spreadsheet, and every new hire fills it in during the first week.",
+        "Member-only content converts better than you think"] + PARAS_EN[3:] + [
+        "Start with the template, then cut every step that nobody reads."])
+    assert clean_text(page) == page
+    zh = "\n".join(["简书是国内最早的写作社区之一，很多运营新人在那里练笔，我们团队也从那里招到过两位作者。"] + PARAS_ZH + [
+        "下载客户端后，用户需要先完成注册，再绑定手机号。", "我们每周会精选社群里的优质内容，做成周报推送给用户。"])
+    assert clean_text(zh) == zh
+
+
 COMMENTS_SECTION_EN = ["Comments", "Comments are where the real community lives: a post with fifty thoughtful comments "
                        "is worth more than one with five thousand likes.",
                        "Put together, these numbers tell a story. Read them as a set every week, and you will spot "
