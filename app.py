@@ -180,9 +180,9 @@ def knowledge_base(path: str) -> KnowledgeBase:
     return KnowledgeBase.open(path)
 
 
-def build_from_corpus(kb: KnowledgeBase) -> None:
+def build_from_corpus(kb: KnowledgeBase, slot) -> None:
     sources = discover([CORPUS])
-    bar = st.progress(0.0, text=t("building"))
+    bar = slot.progress(0.0, text=t("building"))
     for n, outcome in enumerate(kb.add_many(sources), 1):  # embeds several articles per model call
         bar.progress(n / len(sources), text=t("building_step", n=n, total=len(sources), name=Path(outcome.source).name))
     save(kb)
@@ -224,6 +224,10 @@ def ask_tab(kb: KnowledgeBase, articles: list) -> None:
         for n, example in enumerate(EXAMPLES):
             columns[n % 3].button(example, key=f"example-{n}", use_container_width=True,
                                   on_click=set_question, args=(example,))
+
+
+def remember_tab(key: str, labels: list[str]) -> None:
+    st.session_state["tab_open"] = labels.index(st.session_state[key])
 
 
 def remember_language() -> None:
@@ -442,10 +446,18 @@ def main() -> None:
     kb = knowledge_base(os.environ.get("KB_DIR") or "kb")
     # One listing per run, shared by the tabs (the library tab lists again after an add).
     articles = kb.articles()
+    # The build's progress bar goes in a slot drawn on every run: drawn only on the first, it
+    # moved the tabs, which then opened on Ask at the user's next click (a review).
+    slot = st.empty()
     if not articles and kb.is_new:  # a base its user emptied stays empty (the corpus came back)
-        build_from_corpus(kb)
+        build_from_corpus(kb, slot)
         articles = kb.articles()
-    ask, library, overview = st.tabs([t("tab_ask"), t("tab_library"), t("tab_overview")])
+    # Tabs of one language are one widget; the open one is remembered by position, so that the
+    # other language's tabs open on it (a switch of language went back to Ask, a review).
+    labels = [t("tab_ask"), t("tab_library"), t("tab_overview")]
+    key = f"tabs-{st.session_state['ui_lang']}"
+    ask, library, overview = st.tabs(labels, key=key, default=labels[st.session_state.get("tab_open", 0)],
+                                     on_change=remember_tab, args=(key, labels))
     with ask:
         ask_tab(kb, articles)
     with library:

@@ -1,6 +1,7 @@
 """The app in a real browser: Debian's chromium driven by Playwright, against a real server."""
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -36,10 +37,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(seeds_kb_copy):
+@contextlib.contextmanager
+def serving(kb_dir: Path):
+    """The app served on a free port for the base in ``kb_dir``; yields its address."""
     port = free_port()
-    env = dict(os.environ, KB_DIR=str(seeds_kb_copy))
+    env = dict(os.environ, KB_DIR=str(kb_dir))
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless=true",
          f"--server.port={port}", "--server.address=127.0.0.1", "--browser.gatherUsageStats=false",
@@ -63,6 +65,12 @@ def server(seeds_kb_copy):
             process.wait(10)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def server(seeds_kb_copy):
+    with serving(seeds_kb_copy) as url:
+        yield url
 
 
 class App:
@@ -93,6 +101,12 @@ class App:
                 return
             self.page.wait_for_timeout(100)
         raise AssertionError("the app did not finish its rerun")
+
+    def open_tab(self, name: str) -> None:
+        """Open a tab (a rerun: the app remembers the open tab)."""
+        before = self.finished
+        self.page.get_by_role("tab", name=name).click()
+        self.settle(before)
 
     def ask(self, question: str) -> None:
         before = self.finished
@@ -138,7 +152,7 @@ def test_english_question_gets_a_cited_chinese_excerpt(app, tmp_path):
 
 def test_upload_then_find_and_payloads_stay_inert(app, tmp_path):
     page = app.page
-    page.get_by_role("tab", name="Library").click()
+    app.open_tab("Library")
     upload = tmp_path / "event-checklist.txt"  # plain text keeps the payload as typed
     upload.write_text("Event checklist <b>bold</b>\n\n" + PAYLOAD, encoding="utf-8")
     page.locator(".st-key-upload-0 input[type=file]").set_input_files(str(upload))
@@ -147,7 +161,7 @@ def test_upload_then_find_and_payloads_stay_inert(app, tmp_path):
     page.locator(".st-key-add_files button").click()
     app.settle(before)
     assert "Added: Event checklist" in page.inner_text("body")
-    page.get_by_role("tab", name="Ask").click()
+    app.open_tab("Ask")
     app.ask("event operations checklist speakers rooms")
     sources = "\n".join(page.locator("[class*='st-key-source-']").all_inner_texts())
     assert "follow-up emails" in sources
@@ -185,3 +199,25 @@ def test_on_a_phone_an_earlier_question_is_asked_again_with_its_answer_on_the_fi
     assert page.locator(".st-key-answer").bounding_box()["y"] < 844
     assert page.get_by_test_id("stSidebar").get_attribute("data-collapsed") == "true"
     assert page.locator("a[href*='evil.example']").count() == 0  # a question is text, not markdown
+
+
+def test_the_open_tab_stays_after_the_first_build_and_a_language_switch(tmp_path):
+    with serving(tmp_path / "new-kb") as url, playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1300, "height": 1000})
+        app = App(page)
+        page.goto(url)  # this first run builds the base from the corpus, under a progress bar
+        page.locator(".st-key-question input").wait_for(timeout=120_000)
+        page.wait_for_timeout(500)
+        app.open_tab("Library")
+        before = app.finished
+        (tmp_path / "notes.txt").write_text("Webinar notes\n\n" + "Registrations need reminders. " * 20, encoding="utf-8")
+        page.locator(".st-key-upload-0 input[type=file]").set_input_files(str(tmp_path / "notes.txt"))
+        app.settle(before)
+        selected = page.get_by_role("tab", selected=True)
+        assert selected.inner_text() == "Library"  # it jumped to Ask (a review)
+        before = app.finished
+        page.get_by_test_id("stSidebar").get_by_text("中文").click()
+        app.settle(before)
+        assert page.get_by_role("tab", selected=True).inner_text() == "文章库"
+        browser.close()
