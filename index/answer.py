@@ -68,6 +68,8 @@ REDUNDANT_COSINE = 0.92
 GARBLED_KEEP_MIN_CHARS = 12
 _CLAUSE_BREAK = re.compile(r"[,，;；:：、]")
 _LINE_BREAKS = re.compile(r"\s*\n\s*")
+#: A quote has a letter or a Han character in it, at least.
+_WORD = re.compile(r"[^\W\d_]")
 #: The base claims an answer when the best passage's confidence, its language-centred cosine
 #: plus COVERAGE_WEIGHT x its query-term coverage (:meth:`KnowledgeBase.coverage`), reaches
 #: FOUND_MIN_CONFIDENCE. The first design compared the fused score with 0.44, but that score
@@ -121,6 +123,8 @@ def _choose_sentences(kb: "KnowledgeBase", question: str, hits: list[Hit]) -> li
         heading = [_heading(hit.text, spans, i) or bool(_LIST_NUMBER.fullmatch(hit.text[s:e]))
                    for i, (s, e, _) in enumerate(spans)]
         for i, (start, end, _) in enumerate(spans):
+            if not _WORD.search(hit.text, start, end):  # "! !" of "finding trouble! ! !" was a whole answer
+                continue
             clean = _before_garbled(hit.text, garbled, start, end)
             candidates.append((hit, start, clean or end))
             owners.append(n)

@@ -233,3 +233,11 @@ def test_a_hit_without_text_does_not_break_the_answer(fake_kb, monkeypatch):
 def test_a_bare_list_number_is_not_quoted(fake_kb, monkeypatch):
     quotes = answer_from(fake_kb, monkeypatch, "how do operators grow", [hit("Operators grow by owning a metric. 2.")]).quotes
     assert [q.text for q in quotes] == ["Operators grow by owning a metric."]
+
+
+def test_punctuation_alone_is_never_a_quote(fake_kb):
+    # "finding trouble! ! !" split into "!" sentences, and "! ! [1]" was a whole answer (a review)
+    fake_kb.add_text("Trouble\n\nTo B operators keep finding trouble! ! ! Clients call at night.")
+    for question in ("! !", "To B operators finding trouble"):
+        answer = fake_kb.ask(question)
+        assert answer.quotes and all(re.search(r"[A-Za-z]", q.text) for q in answer.quotes), answer.text
