@@ -17,6 +17,14 @@ def test_taiwan_zhe_and_plural_acronyms_fold_to_one_term():
     assert terms("process") == ["process"]  # a lower-case plural is Snowball's
 
 
+def test_operations_words_are_cut_whole():
+    # 直播带货运营 was 直播/带/货运/营有 (货运: freight), and 复购率 复/购率
+    assert {"带货", "运营"} <= set(terms("直播带货运营有哪些误区")) and "货运" not in terms("直播带货运营")
+    assert "复购率" in terms("完播率和复购率")
+    import jieba
+    assert "货运" in jieba.lcut("直播带货运营")  # the jieba module's own tokenizer is left as it was
+
+
 def test_the_spellings_of_to_b_and_to_c_are_one_term_each():
     for text in ("TO B运营", "To B運營", "ToB 运营", "B2B运营", "B端运营", "B-side 运营", "B-end 运营"):
         assert terms(text) == ["tob", "运营"], text
