@@ -5,7 +5,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from .lexical import STOPWORDS
+from .lexical import _TO_B, _TO_C, STOPWORDS
 
 #: English words shorter than this are not highlighted: "to", "B", "is" would light up
 #: every line. Chinese words of one character are skipped for the same reason.
@@ -65,10 +65,12 @@ def highlight_spans(text: str, question: str) -> list[tuple[int, int]]:
     """Non-overlapping ``(start, end)`` spans of ``text`` that match the question's words, in
     either script (台灣 and 台湾 for 臺灣) and either width."""
     terms = highlight_terms(question)
-    if not terms:
+    # Every spelling of To B (B端, B2B...) or To C when the question has one, as search matches them
+    spellings = [form.pattern for form in (_TO_B, _TO_C) if form.search(_fold(question))]
+    if not terms and not spellings:
         return []
     english = [re.escape(t) + r"[A-Za-z0-9'’-]*" for t in terms if t.isascii()]  # \w ran on into 怎麼定
     chinese = [re.escape(t) for t in sorted((t for t in terms if not t.isascii()), key=len, reverse=True)]
-    parts = ([r"\b(?:" + "|".join(english) + ")"] if english else []) + chinese
+    parts = spellings + ([r"\b(?:" + "|".join(english) + ")"] if english else []) + chinese
     pattern = re.compile("|".join(parts), re.IGNORECASE)
     return [(m.start(), m.end()) for m in pattern.finditer(_fold(text))]

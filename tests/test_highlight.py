@@ -27,5 +27,9 @@ def test_a_traditional_question_marks_its_words_in_either_script_and_width():
         ("小紅書種草筆記", "小红书种草笔记怎么写", ["小红书", "种草", "笔记"]),
         ("KPI 怎么定", "ＫＰＩ怎麼定才合理", ["ＫＰＩ"]),  # not the Chinese after it, nor 怎麼
         ("How to set KPIs", "Our KPI was retention", ["KPI"]),
+        # as search matches them (a review: B端 and TO B were never marked, nor 带货 and 运营)
+        ("B端运营要不要下一线", "無論在B端還是C端，運營的價值；TO B operations", ["B端", "運營", "TO B"]),
+        ("How do B2B operators grow?", "做TO B運營的人", ["TO B"]),
+        ("直播帶貨運營有哪些誤區?", "直播带货运营的误区很多", ["直播带货", "运营", "误区"]),
     ]:
         assert [text[s:e] for s, e in highlight_spans(text, question)] == marked, question
