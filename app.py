@@ -46,6 +46,7 @@ UI = {
         "by_site": "By site", "files": "Files and uploads", "articles": "articles", "passages": "passages", "n_passages": "{n} passages",
         "n_passage": "{n} passage", "replace_uploads": "Replace what an earlier upload of the same file name gave",
         "confirm_remove": "Remove “{title}” from the knowledge base", "no_match": "No articles match the filters.",
+        "filtered": "Searched only in: {chosen} (Filters)",
         "url_space": "“{url}” has a space in it: a web address has none.",
         "history": "Earlier questions", "history_pick": "Ask one again",
         "empty": "The knowledge base is empty: add articles in the Library tab.",
@@ -73,6 +74,7 @@ UI = {
         "by_language": "按语言", "by_site": "按网站", "files": "文件和上传", "articles": "文章", "passages": "段落", "n_passages": "{n} 个段落",
         "n_passage": "{n} 个段落", "replace_uploads": "替换之前以同一文件名上传的内容",
         "confirm_remove": "从知识库删除“{title}”", "no_match": "没有符合筛选条件的文章。",
+        "filtered": "只在这些范围中搜索：{chosen}（筛选）",
         "url_space": "“{url}”中有空格:网址里不能有空格。",
         "history": "之前的问题", "history_pick": "再问一次",
         "empty": "知识库是空的:请在“文章库”中添加文章。",
@@ -257,6 +259,9 @@ def show_answer(kb: KnowledgeBase, question: str, langs, sites) -> None:
     if not answer.citations and (langs or sites):
         st.info(t("no_match"))
         return
+    if langs or sites:  # the closed Filters section does not show them (a review)
+        chosen = [language_name(code) for code in langs or ()] + [site_name(site) for site in sites or ()]
+        st.caption(t("filtered", chosen=" · ".join(chosen)))
     with st.container(key="answer"):
         if answer.found:
             st.markdown(escape(answer.text))
