@@ -111,7 +111,7 @@ def test_the_chinese_interface_says_no_answer_and_errors_in_chinese(monkeypatch,
     at.file_uploader(key="upload-0").set_value([("empty.txt", b"", "text/plain")])
     at.run()
     at.button(key="add_files").click().run()
-    assert shown(at.error) == ["无法添加 empty.txt:里面没有文章正文(the file is empty)"]
+    assert shown(at.error) == ["无法添加 empty.txt：里面没有文章正文（the file is empty）"]
 
 
 def test_read_in_context_shows_the_paragraphs_around_the_passage(monkeypatch, tmp_path):
