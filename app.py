@@ -430,14 +430,16 @@ def overview_tab(articles: list) -> None:
         st.info(t("empty"))
         return
     frame = pd.DataFrame(rows)
-    for column, label in (("language", t("by_language")), ("site", t("by_site"))):
+    for column, label, axis in (("language", t("by_language"), t("languages")), ("site", t("by_site"), t("sites"))):
         st.subheader(label)
         counts = frame.groupby(column)[["articles", "passages"]].sum()
+        counts.index.name = axis  # the charts' tooltips name the axes: in English only, before
         # One chart per count: on one axis, 5 articles were invisible beside 300 passages.
         for place, count in zip(st.columns(2), ("articles", "passages")):
             place.caption(t(count))
             # Streamlit's default height left each bar a few pixels: give every bar a row.
-            place.bar_chart(counts[count], horizontal=True, height=CHART_BASE_PX + CHART_ROW_PX * len(counts))
+            place.bar_chart(counts[count].rename(t(count)), horizontal=True,
+                            height=CHART_BASE_PX + CHART_ROW_PX * len(counts))
 
 
 def main() -> None:

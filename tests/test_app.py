@@ -201,6 +201,10 @@ def test_overview_chart(monkeypatch, seeds_kb_copy):
     import json
 
     assert json.loads(charts[0].proto.spec).get("height") == 80 + 36 * 3  # a row for each of 3 languages
+    at.radio(key="ui_lang").set_value("zh").run()  # the tooltips name the axes in the interface's language
+    spec = json.dumps(json.loads((at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart"))[0].proto.spec),
+                      ensure_ascii=False)
+    assert "语言" in spec and "文章" in spec and '"language"' not in spec and '"articles"' not in spec
 
 
 def test_document_text_is_rendered_inert(monkeypatch, tmp_path):
