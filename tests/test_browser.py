@@ -221,3 +221,15 @@ def test_the_open_tab_stays_after_the_first_build_and_a_language_switch(tmp_path
         app.settle(before)
         assert page.get_by_role("tab", selected=True).inner_text() == "文章库"
         browser.close()
+
+
+def test_a_chinese_browser_gets_the_chinese_interface_unless_the_address_says_otherwise(server):
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        for address, title in (("", "运营知识库"), ("/?lang=en", "Ops knowledge base")):
+            page = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
+            page.goto(server + address)
+            page.locator(".st-key-question input").wait_for(timeout=60_000)
+            assert page.locator("h1").first.inner_text() == title
+            page.close()
+        browser.close()
