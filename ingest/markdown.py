@@ -19,6 +19,38 @@ _BULLET = re.compile(r"^\s*[-*+]\s+", re.MULTILINE)
 _RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$", re.MULTILINE)
 _TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}.*$", re.MULTILINE)
+_TABLE_RULE_LINE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+def _cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def _row_text(header: list[str], row: list[str]) -> str:
+    """A table row as a sentence that names its columns: "留存率：目标 60%，实际 52%。". Cells
+    side by side lost the header, and Chinese ones ran together: a review's answer to "留存率的
+    目标是多少" was "留存率 60% 52%" under "指标目标实际"."""
+    chinese = bool(_HAN.search(" ".join(header + row)))
+    pairs = [f"{name} {value}".strip() for name, value in zip(header[1:], row[1:]) if value]
+    if not pairs:
+        return row[0]
+    return row[0] + ("：" if chinese else ": ") + ("，" if chinese else ", ").join(pairs) + ("。" if chinese else ".")
+
+
+def _tables(md: str) -> str:
+    """Pipe tables (a header line, a rule line, rows) as one sentence per row (:func:`_row_text`)."""
+    lines, out, i = md.split("\n"), [], 0
+    while i < len(lines):
+        if "|" in lines[i] and i + 1 < len(lines) and _TABLE_RULE_LINE.match(lines[i + 1]):
+            header, i = _cells(lines[i]), i + 2
+            while i < len(lines) and "|" in lines[i]:
+                out.append(_row_text(header, _cells(lines[i])))
+                i += 1
+            continue
+        out.append(lines[i])
+        i += 1
+    return "\n".join(out)
 
 
 def markdown_to_text(md: str) -> tuple[str, str | None]:
@@ -32,6 +64,7 @@ def markdown_to_text(md: str) -> tuple[str, str | None]:
         md = md[front.end():]
     md = _FENCE.sub("", md)
     md = _RULE.sub("", md)
+    md = _tables(md)
     md = _TABLE_RULE.sub("", md)
     md = _SETEXT.sub(lambda m: "# " + m.group(1), md)
     if title is None:

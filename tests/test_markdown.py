@@ -29,3 +29,12 @@ Some **bold** and *italic* and `code` with a [link](https://example.com) and ![i
 def test_first_heading_is_the_title_without_front_matter():
     text, title = markdown_to_text("Intro\n\n## 运营指南\n\n正文内容。")
     assert title == "运营指南" and "正文内容。" in text
+
+
+def test_a_table_row_is_a_sentence_that_names_its_columns():
+    md = ("# 复盘\n\n| 指标 | 目标 | 实际 |\n|---|:---:|---|\n| 留存率 | 60% | 52% |\n| **复购率** | 30% |  |\n\n"
+          "Name | Role\n--- | ---\nAnn | [Lead](https://example.com)\n")
+    text, _ = markdown_to_text(md)
+    # "指标目标实际" / "留存率 60% 52%" lost which number was the target (a review)
+    assert "留存率：目标 60%，实际 52%。" in text and "复购率：目标 30%。" in text
+    assert "Ann: Role Lead." in text and "|" not in text and "---" not in text
