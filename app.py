@@ -97,6 +97,9 @@ LANGUAGE_NAMES_ZH = {**LANGUAGE_NAMES, "en": "英文"}
 #: The Library's URL box takes web addresses only: ``KnowledgeBase.add`` also reads files, and
 #: whoever reaches the app must not make it read the server's disk into answers.
 WEB_ADDRESS = re.compile(r"^https?://\S+$", re.IGNORECASE)
+#: ... and an address typed without its scheme ("www.woshipm.com/…", "mp.weixin.qq.com/s/…") is
+#: taken as https://, as browsers do (a review was refused); not a file name ("notes.txt").
+BARE_ADDRESS = re.compile(r"^(?:www\.[\w-]+(?:\.[\w-]+)+(?:[/?#]\S*)?|[\w-]+(?:\.[\w-]+)+[/?#]\S*)$", re.IGNORECASE)
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$~:=&])")
 
 
@@ -324,6 +327,7 @@ def library_tab(kb: KnowledgeBase, articles: list) -> None:
     if st.session_state.pop("clear_url", False):  # before the box is drawn, the only time it may be set
         st.session_state["add_url"] = ""
     url = st.text_input(t("add_url"), key="add_url", placeholder="https://").strip()
+    url = "https://" + url if BARE_ADDRESS.match(url) else url
     if st.button(t("add_url_button"), key="add_url_button"):
         if not url:
             st.warning(t("url_empty"))

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import http.server
 import re
+import socket
 import threading
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from index import KnowledgeBase
+from ingest import fetch as fetch_module
 
 from .conftest import ROOT
 
@@ -274,6 +276,14 @@ def test_the_url_box_takes_web_addresses_only(monkeypatch, seeds_kb_copy, tmp_pa
     at.text_input(key="add_url").set_value("  ")
     at.button(key="add_url_button").click().run()
     assert shown(at.warning) == ["Type a web address first."]
+    # An address without its scheme is fetched as https:// (it was refused, a review)
+    def unresolved(host, port):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    monkeypatch.setattr(fetch_module, "resolve", unresolved)
+    for typed in ("www.woshipm.com/operate/5723.html", "mp.weixin.qq.com/s/abc"):
+        at.text_input(key="add_url").set_value(typed)
+        at.button(key="add_url_button").click().run()
+        assert shown(at.error)[0].startswith(f"Could not add https://{typed}:"), shown(at.error)
     with KnowledgeBase.open(seeds_kb_copy) as kb:
         assert len(kb.articles()) == 5
 
