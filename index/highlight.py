@@ -5,6 +5,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from . import lexical
 from .lexical import _TO_B, _TO_C, STOPWORDS
 
 #: English words shorter than this are not highlighted: "to", "B", "is" would light up
@@ -38,7 +39,7 @@ def _fold(text: str) -> str:
     one character for one, so that offsets into it are offsets into ``text``; only the
     full-width fold when simplifying would change the length."""
     plain = "".join(f if len(f := unicodedata.normalize("NFKC", c)) == 1 else c for c in text)
-    simplified = _convert("tw2s").convert(plain)  # as lexical.terms folds
+    simplified = lexical.simplified(plain)  # as lexical.terms folds
     return simplified if len(simplified) == len(plain) else plain
 
 
@@ -53,8 +54,9 @@ def highlight_terms(question: str) -> list[str]:
         if len(word) >= MIN_ENGLISH_CHARS and word.lower() not in STOPWORDS | QUESTION_WORDS:
             lowered = word.lower()
             # A plural's singular is a prefix of both forms: "operators" also finds "operator's",
-            # "KPIs" finds "KPI".
-            found.append(lowered[:-1] if lowered.endswith("s") and len(lowered) > MIN_ENGLISH_CHARS else lowered)
+            # and an acronym's, "KPIs" finds "KPI".
+            plural = lowered.endswith("s") and (len(lowered) > MIN_ENGLISH_CHARS + 1 or word[:-1].isupper())
+            found.append(lowered[:-1] if plural else lowered)  # not news -> new, less -> les (a review)
     for run in _CJK_RUN.findall(folded):
         found += [word for word in _jieba().cut(run)
                   if len(word) >= MIN_CHINESE_CHARS and word not in CHINESE_QUESTION_WORDS]

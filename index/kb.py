@@ -219,7 +219,11 @@ class KnowledgeBase:
         """Make the lexical terms again if another version of :func:`lexical.terms` made them (a
         base from an older program), so that queries and passages get the same terms: once, 1.3 s
         for 1,866 passages. Left for the next opener while another process writes."""
-        if self._store.get_meta("analyzer") == lexical.ANALYZER:
+        made_by = self._store.get_meta("analyzer")
+        if made_by is None and not self._store.count_passages():  # a new base
+            self._store.set_meta("analyzer", lexical.ANALYZER)
+            return
+        if int(made_by or "1") >= int(lexical.ANALYZER):  # a newer program's terms are left to it
             return
         try:
             with self.writer_lock.hold(timeout=0):

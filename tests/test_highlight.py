@@ -14,6 +14,12 @@ def test_chinese_words_match_in_both_scripts():
     assert "運營" in spans and "运营" in spans and "價值" in spans and "价值" in spans
 
 
+def test_a_short_word_ending_in_s_is_no_plural():
+    text = "New readers of the newsletter learn a lesson in less time."
+    marked = [text[s:e] for s, e in highlight_spans(text, "news about less")]
+    assert "New" not in marked and "less" in marked  # "news" was cut to "new", "less" to "les"
+
+
 def test_no_terms_no_spans():
     assert highlight_spans("anything", "是 的 to a") == []
 

@@ -12,7 +12,7 @@ def test_traditional_and_simplified_give_the_same_terms():
 def test_taiwan_zhe_and_plural_acronyms_fold_to_one_term():
     # t2s kept 著 (it is right in 著名), so 隨著 and 随着 were other terms; KPIs stemmed to "kpis"
     assert terms("隨著用戶增長,意味著") == terms("随着用户增长,意味着")
-    assert terms("著名") == ["著名"]
+    assert terms("著名") == ["著名"] and terms("显著提升") == ["显著", "提升"]  # tw2s made it 显/着 (a review)
     assert terms("Our KPIs and SKUs") == terms("our KPI and SKU") == ["kpi", "sku"]
     assert terms("process") == ["process"]  # a lower-case plural is Snowball's
 
@@ -30,6 +30,9 @@ def test_the_spellings_of_to_b_and_to_c_are_one_term_each():
         assert terms(text) == ["tob", "运营"], text
     assert terms("TO C和C端、B2C") == ["toc", "和", "toc", "toc"] and terms("做TO B")[-1] == "tob"
     assert "tob" not in terms("how to be good at A/B testing, plan B, tobacco, AB端")
+    # a review: C-suite and C-level were "toc"
+    assert not {"tob", "toc"} & set(terms("sell to C-suite executives, pitch to C-level buyers"))
+    assert "tob" in terms("a to B content operator")
 
 
 def test_chinese_is_segmented_into_words_and_english_stemmed():
@@ -43,6 +46,9 @@ class FakeStore:
     """Postings of three passages: two English, one Chinese."""
 
     generation = 1
+
+    def meta_snapshot(self, keys):
+        return {"generation": str(self.generation)}
     docs = {1: ("en", ["oper", "grow", "oper"]), 2: ("en", ["salari", "low"]), 3: ("zh-Hans", ["运营", "工资", "低"])}
 
     def passage_table(self):
