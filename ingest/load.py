@@ -7,7 +7,7 @@ import os
 import re
 import stat
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from .article import Article
 from .clean import clean
@@ -257,9 +257,10 @@ TRACKING_PARAMETERS = re.compile(r"utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_
 def canonical_url(url: str) -> str:
     """``url`` without its fragment and tracking parameters (:data:`TRACKING_PARAMETERS`)."""
     parts = urlsplit(url)
-    pairs = parse_qsl(parts.query, keep_blank_values=True)
-    kept = [(k, v) for k, v in pairs if not TRACKING_PARAMETERS.fullmatch(k)]
-    return urlunsplit(parts._replace(query=parts.query if len(kept) == len(pairs) else urlencode(kept), fragment=""))
+    # The other pairs as written: re-encoded, WeChat's __biz=MzA…== became __biz=MzA…%3D%3D,
+    # another source than the same link without a tracking parameter (a review).
+    kept = [pair for pair in parts.query.split("&") if pair and not TRACKING_PARAMETERS.fullmatch(unquote(pair.split("=")[0]))]
+    return urlunsplit(parts._replace(query="&".join(kept), fragment=""))
 
 
 #: A page served as plain text that starts like this is HTML all the same (some servers say

@@ -384,3 +384,13 @@ def test_discover_can_list_the_files_it_passes_over(tmp_path):
     assert discover([tmp_path], skipped=skipped) == [str(tmp_path / "a.md")]
     assert skipped == [str(tmp_path / "scan.pdf")]  # hidden files are not news
 
+
+
+def test_a_source_drops_tracking_parameters_and_keeps_the_others_as_written():
+    from ingest.load import canonical_url
+
+    wechat = "https://mp.weixin.qq.com/s?__biz=MzA3NTE==&mid=2650&idx=1&sn=ab12"
+    # re-encoded, __biz=…== became …%3D%3D: another source than the link without a tracking parameter
+    assert canonical_url(wechat + "&isappinstalled=0&utm_source=weibo#wechat_redirect") == wechat == canonical_url(wechat)
+    assert canonical_url("https://a.example/p?flag&UTM_Medium=x&id=3#top") == "https://a.example/p?flag&id=3"
+    assert canonical_url("https://a.example/p?utm_source=x") == "https://a.example/p"
