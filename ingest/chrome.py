@@ -69,8 +69,9 @@ LIST_HEADING = re.compile(rf"""^{_DECOR}(?:
   # most four words, so a sentence ("More articles by freelancers means more editing.") is none.
   | more\ (?:articles|stories|posts)\ (?:by|from)\ [\w'’-]+(?:\ [\w.'’-]+){{0,3}}|(?:作者|ta|他|她)的?(?:其他|更多|全部)(?:文章|作品)
   # A platform's topic directory under a post (LinkedIn's "Explore topics" and its list: Sales,
-  # Marketing, …): a heading of links to other pages, never of the post's own sections.
-  | (?:explore|browse|discover)\ (?:more\ )?(?:topics|categories)|(?:more|popular|trending)\ topics|(?:探索|浏览|更多)(?:热门)?话题
+  # Marketing, …): a heading of links to other pages, never of the post's own sections
+  # ("Trending topics" or 热门话题 can be one: not these).
+  | (?:explore|browse|discover)\ (?:more\ )?(?:topics|categories)|more\ topics|(?:探索|浏览|更多)话题
   # A table of contents (HubSpot's "Table of Contents" above the body, each item a link to a
   # section): its items repeat the post's own headings. Above the body it is no trigger for a cut.
   | table\ of\ contents|contents|in\ this\ (?:article|post|guide)|jump\ to(?:\ section)?|(?:文章|本文)?目录
@@ -85,20 +86,24 @@ INLINE_RELATED = re.compile(r"^[\W_]*(?:相关(?:阅读|新闻|文章|链接)|�
 #: its headline (free or download, at most six words, then the kind of download) or its copy
 #: (the reader is told to use, get or download "this/our free" thing, ending the line). A
 #: sentence about a template ("We built a free onboarding template in a spreadsheet, …") is
-#: neither. Only on short lines.
-OFFER = re.compile(r"""^[\W_]*(?:download(?:\ now)?\s*:?\s*)?(?:free|download)\b(?:[\s&'-]+[\w'&-]+){0,6}?\s+(?:template|checklist|e-?book|toolkit|kit|worksheet|workbook|planner|calculator|cheat\ sheet|swipe\ file|playbook|guide|report|course)s?[\W_]*$
+#: neither. The headline's kinds are downloads only: "Free trial onboarding checklist" is a
+#: section heading (a review). Only on short lines.
+OFFER = re.compile(r"""^[\W_]*(?:download(?:\ now)?\s*:?\s*)?(?:free|download)\b(?:[\s&'-]+[\w'&-]+){0,6}?\s+(?:template|e-?book|toolkit|worksheet|workbook|cheat\ sheet|swipe\ file)s?[\W_]*$
   | \b(?:with|using|from|in)\ (?:this|these|our)\ free\ [\w\ -]{0,30}?(?:template|checklist|e-?book|toolkit|kit|worksheet|workbook|planner|calculator|guide|report|course)s?[\s.!]*$
   | ^[\W_]*(?:get|grab|download|claim)\ (?:the|your|our)\ free\ [\w\ -]{0,30}?(?:template|checklist|e-?book|toolkit|kit|worksheet|workbook|planner|calculator|guide|report|course)s?[\W_]*$
   | ^[\W_]*(?:免费)?(?:下载|领取|获取)(?:免费)?[^，。,；;！!？?]{0,16}(?:模板|清单|手册|白皮书|资料包|工具包)[\W_]*$""", _V)
 #: A line that is a paywall's label, not text: Medium's "Member-only story", "Subscriber-only
-#: post", 会员专享. Only as a whole line: an article about member-only content says more.
-PAYWALL_LABEL = re.compile(rf"^{_DECOR}(?:(?:members?|subscribers?|premium|paid)[-\ ]only(?:\ (?:story|content|post|article|episode))?|会员(?:专享|专属|独享)(?:内容|文章)?|付费(?:内容|文章|阅读)){_DECOR}$", _V)
+#: post", 会员专享. Only as a whole line, and with the kind of post: "Member-only content" is
+#: a heading of an article about paywalls (a review).
+PAYWALL_LABEL = re.compile(rf"^{_DECOR}(?:(?:members?|subscribers?)[-\ ]only\ (?:story|post|article|episode)|会员(?:专享|专属|独享)(?:内容|文章)?|付费(?:内容|文章|阅读)){_DECOR}$", _V)
 #: A site's prompt to get its app and follow its accounts, in or under the post (少数派's
 #: "> 下载少数派客户端、关注少数派小红书，感受精彩数字生活", "Download the Example app and follow us …"):
-#: downloading the app and following, in that order, in one clause list. An article's
-#: sentence about an app's download ("下载客户端后，用户需要先注册") has no follow.
-APP_PROMO = re.compile(r"""^[\W_]*(?:下载|安装)[^，。,；;]{0,12}?(?:客户端|app)[^，。,；;]{0,6}?[、，,]\s*(?:关注|订阅|加入)
-  | ^[\W_]*(?:download|get|install)\ (?:the|our)\ [\w\ ]{0,20}?app\b[^.;]{0,20}?\b(?:and|,)\ (?:follow|subscribe|join)""", _V)
+#: downloading the app and following, in that order, in one clause list, in the site's voice
+#: (no 是 or 。; "follow us"). An article's sentence ("下载客户端后，用户需要先注册", "下载APP、
+#: 关注公众号、加入社群，是新用户激活的三个关键动作。", "Download the app and follow three
+#: creators") is none (a review).
+APP_PROMO = re.compile(r"""^(?!.*[是。])[\W_]*(?:下载|安装)[^，。,；;]{0,12}?(?:客户端|app)[^，。,；;]{0,6}?[、，,]\s*(?:关注|订阅|加入)
+  | ^[\W_]*(?:download|get|install)\ (?:the|our)\ [\w\ ]{0,20}?app\b[^.;]{0,20}?\b(?:and|,)\ (?:follow|subscribe\ to|join)\ (?:us|our)\b""", _V)
 #: Calls to action of ad copy; the line after an ad label that has AD_COPY_MIN of them is the ad.
 AD_COPY = re.compile(r"扫码|立即|马上|报名|限时|优惠|特惠|福利|领取|抢购|购买|下单|点击|下载|免费|折|buy|shop|order|sign\ up|register|download|free|sale|discount|\d+%\ off|coupon|promo", re.I)
 AD_COPY_MIN = 2
@@ -196,7 +201,8 @@ VIEW_COUNT = re.compile(r"\s\d{2,}\s*(?:人|次|阅读|浏览|views?|reads?)$", 
 META_LINE = re.compile(r"^(?:tags?|keywords?|标签|关键词|关键字|分类|栏目|categor(?:y|ies)|filed\ under|posted\ in|topics?|热门(?:搜索|搜寻|标签|关键词))\s*[:：]", re.I | _V)
 #: The roles of a credit block, besides author and source: layout, proofreading, art, photos,
 #: translation. Words that also head a list item of an article ("设计：…", "视觉：…", "策划：…")
-#: are left out.
+#: are left out; and after a colon only a name counts ("排版：小鱼"), for a team's roles are
+#: article text ("排版：负责公众号排版、配图和封面设计", a review).
 CREDIT_ROLE = "作者|来源|出处|编辑|责编|排版|校对|审校|美编|监制|插画|摄影|译者|编译|统筹"
 #: An image credit opening a short line: "题图来自Unsplash，基于CC0协议", "封面来源：视觉中国".
 #: 来源 needs a separator after it, so a heading about 图片来源 ("图片来源与版权") is not one;
@@ -208,7 +214,7 @@ IMAGE_CREDIT = r"^[\W_]*(?:题图|封面|头图|首图|配图|图片)(?:图片)?
 #: credit block ("作者 | 陈维贤", "来源 | 运营研究社（ID：U_quan）", "排版 | 小鱼") puts a bar
 #: after the role: only at the start of a line, so a table row ("| 来源 | 占比 |") is not one.
 BYLINE = re.compile(r"""(?:^|[\s|·•/])(?:作者|来源|出处|编辑|责编|撰文|撰稿|记者|发布(?:时间|日期)?|发表(?:时间)?|更新(?:时间)?|时间|日期|阅读(?:量|数|时间|时长)?|浏览(?:量|次数)?|点击(?:量|数)?)\s*[:：]
-  | ^(?:文|图|""" + CREDIT_ROLE + r""")\s*[:：|] | """ + IMAGE_CREDIT + r""" | ^(?:编辑|发布|发表|更新|写)于\s*\d
+  | ^(?:文|图)\s*[:：|] | ^(?:""" + CREDIT_ROLE + r""")\s*(?:\||[:：]\s*[^，。,；;、\s]{1,12}(?:\s+[^，。,；;、\s]{1,12})?\s*$) | """ + IMAGE_CREDIT + r""" | ^(?:编辑|发布|发表|更新|写)于\s*\d
   | ^\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\s
   | ^(?i:posted|published|updated|written)\ (?i:on|by|at)\b|^(?i:by|written\ by|words\ by|story\ by)\s+[A-Z\u4e00-\u9fff]
   | ^(?i:published|updated|posted)\s+(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}\s+[A-Z][a-z]{2,8}\s+\d{4}|\d{4}-\d\d-\d\d)

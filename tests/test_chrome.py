@@ -136,3 +136,6 @@ def test_paywall_labels_and_app_prompts_are_whole_lines():
     assert not lex.PAYWALL_LABEL.match(lex.fold("Member-only content converts better than you think"))
     assert lex.APP_PROMO.match(lex.fold("> 下载少数派客户端、关注少数派小红书，感受精彩数字生活 🍃"))
     assert not lex.APP_PROMO.match(lex.fold("下载客户端后，用户需要先完成注册，再绑定手机号。"))
+    for sentence in ("下载APP、关注公众号、加入社群，是新用户激活的三个关键动作。",
+                     "Download the app and follow three creators: pick ones in your niche."):
+        assert not lex.APP_PROMO.match(lex.fold(sentence)), sentence  # a review: they were deleted

@@ -414,3 +414,30 @@ def test_repeated_paragraphs_reach_a_fixed_point():
     text = "\n".join(["growth", p, p, "users", "growth growth", "growth users", "growth", p, p, p, "growth", p])
     once = clean_text(text)
     assert clean_text(once) == once
+
+
+def test_team_roles_and_headings_that_look_like_chrome_are_article_text():
+    # A review of this session's patterns: each of these lines was deleted
+    text = """我们团队的分工
+
+我们的新媒体小组一共四个人，每个人负责的事情都写在了共享文档里，新同事入职第一天就能看到。
+排版：负责公众号排版、配图和封面设计
+校对：负责终审，发布前逐字检查错别字和数据
+统筹：负责排期，协调选题会和发布时间
+
+下载APP、关注公众号、加入社群，是新用户激活的三个关键动作。我们在每一步都设计了激励，让用户愿意往下走。
+
+Trending topics
+
+We look at what is trending every morning and decide in ten minutes whether a topic fits our brand voice.
+
+Free trial onboarding checklist
+
+The first week of a free trial decides most conversions, so every new account gets a checklist of five actions.
+
+Member-only content
+
+Our member-only content is where the best playbooks live, and members renew because of it."""
+    kept = clean_text(text)
+    for line in text.split("\n")[2:]:
+        assert line in kept, line
