@@ -93,5 +93,6 @@ def test_a_heading_stays_with_a_long_sentence_after_it():
 def test_no_and_to_b_end_sentences_where_the_next_word_says_so():
     assert sentences("Mr. Wang said no. Dr. Li agreed. See No. 5 first.") == [
         "Mr. Wang said no.", "Dr. Li agreed.", "See No. 5 first."]
+    assert sentences("We track the No. of active days per user.") == ["We track the No. of active days per user."]
     assert sentences("We moved to To B. Our clients pay. J. K. Rowling wrote. Plan B. Done.") == [
         "We moved to To B.", "Our clients pay.", "J. K. Rowling wrote.", "Plan B.", "Done."]
