@@ -340,10 +340,11 @@ def fetch(url: str, *, timeout: float = TIMEOUT_SECONDS, max_bytes: int = MAX_BY
             if kind and not kind.startswith(TEXT_TYPES):
                 raise FetchError(url, f"{hop}not a web page or text (Content-Type: {content_type})")
             data = _read(response, max_bytes, url, hop)
-        except (FetchError, OSError, http.client.HTTPException) as exc:
+        except (FetchError, OSError, http.client.HTTPException, ValueError) as exc:
+            # (ValueError: a TLS read racing the shutdown finds its SSL object gone)
             if watchdog.fired:  # whatever the shutdown looked like: a cut page, a closed connection...
                 raise _too_long(url, hop, total) from exc
-            if isinstance(exc, FetchError):
+            if isinstance(exc, (FetchError, ValueError)):
                 raise
             raise _failure(exc, url, hop, host, timeout) from exc
         finally:
