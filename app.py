@@ -199,8 +199,12 @@ def ask_tab(kb: KnowledgeBase, articles: list) -> None:
         st.info(t("empty"))
         return
     st.caption(t("caption", articles=len(articles), passages=sum(a.passages for a in articles)))
-    question = st.text_input(t("question"), key="question").strip()
-    if st.button(t("ask"), key="ask", type="primary") and not question:
+    # A form: the question is asked on Enter or the button, not when the box loses focus (a
+    # review: text typed, then an earlier question picked, was asked and put in the history).
+    with st.form("ask_form", border=False, enter_to_submit=True):
+        question = st.text_input(t("question"), key="question").strip()
+        pressed = st.form_submit_button(t("ask"), key="ask", type="primary")
+    if pressed and not question:
         st.warning(t("question_empty"))
     with st.expander(t("filters")):
         langs = st.multiselect(t("languages"), sorted({a.lang for a in articles}), key="filter_langs",

@@ -190,11 +190,15 @@ def test_on_a_phone_an_earlier_question_is_asked_again_with_its_answer_on_the_fi
     first = "What do operators compete on after 30? **bold** [prize](https://evil.example)"
     app.ask(first)
     app.ask("How do TO B operators grow?")
+    page.locator(".st-key-question input").fill("typed but never asked")  # no Enter
     page.locator(".st-key-history_pick").click()
     before = app.finished
     page.get_by_role("option", name=first).click()
     app.settle(before)
     assert page.locator(".st-key-question input").input_value() == first
+    page.locator(".st-key-history_pick").click()  # the typed text was asked on blur, and listed (a review)
+    assert page.get_by_role("option").all_inner_texts() == ["How do TO B operators grow?"]
+    page.keyboard.press("Escape")
     # The answer starts on the first screen and nothing lies over it (the sidebar did, a review).
     assert page.locator(".st-key-answer").bounding_box()["y"] < 844
     assert page.get_by_test_id("stSidebar").get_attribute("data-collapsed") == "true"
