@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import sqlite3
 import threading
@@ -32,6 +33,8 @@ DEFAULT_DIR = "kb"
 STORE_FILE = "store.sqlite"
 #: The source of an uploaded file: this prefix and the file's name.
 UPLOAD_PREFIX = "upload:"
+#: A base this large says on stderr that it is indexing its words again (see _retokenize).
+RETOKENIZE_NOTICE_PASSAGES = 10_000
 #: Candidates taken from each ranking before fusion. A passage outside the top 50 of both
 #: rankings cannot reach the top 10 of their sum on the evaluation set; scoring 100
 #: candidates costs well under a millisecond. A search for more than 50 takes k from each.
@@ -218,7 +221,7 @@ class KnowledgeBase:
     def _retokenize(self) -> None:
         """Make the lexical terms again if another version of :func:`lexical.terms` made them (a
         base from an older program), so that queries and passages get the same terms: once, 1.3 s
-        for 1,866 passages. Left for the next opener while another process writes."""
+        for 1,866 passages, 25.6 s for 84,582 (said on stderr from RETOKENIZE_NOTICE_PASSAGES). Left for the next opener while another process writes."""
         made_by = self._store.get_meta("analyzer")
         if made_by is None and not self._store.count_passages():  # a new base
             self._store.set_meta("analyzer", lexical.ANALYZER)
@@ -227,6 +230,11 @@ class KnowledgeBase:
             return
         try:
             with self.writer_lock.hold(timeout=0):
+                count = self._store.count_passages()
+                if count >= RETOKENIZE_NOTICE_PASSAGES:  # a pause worth a word (0.3 ms a passage)
+                    logging.getLogger(__name__).warning(
+                        "%s: indexing the words of %d passages again for this version (about %d s, once)",
+                        self.path, count, round(count * 0.0003) + 1)
                 self._store.retokenize(lexical.terms, lexical.ANALYZER)
         except (Busy, OSError, sqlite3.OperationalError):  # another writer, a read-only base: searches still work
             pass

@@ -793,7 +793,7 @@ def test_a_search_for_more_than_the_fusion_candidates_returns_that_many(seeds_kb
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 
 
-def test_terms_made_by_another_analyzer_are_made_again_on_open(tmp_path, monkeypatch):
+def test_terms_made_by_another_analyzer_are_made_again_on_open(tmp_path, monkeypatch, caplog):
     from index import lexical
     from index.bridge import bridge
 
@@ -805,9 +805,11 @@ def test_terms_made_by_another_analyzer_are_made_again_on_open(tmp_path, monkeyp
         with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
             kb.add_text(text, title="Community KPIs")
             assert kb._store.get_meta("analyzer") == "0"
+    monkeypatch.setattr(kb_module, "RETOKENIZE_NOTICE_PASSAGES", 1)  # a large base says so
     with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
         assert kb._store.get_meta("analyzer") == lexical.ANALYZER
         assert kb.check() == []
+        assert f"indexing the words of {len(kb.passages())} passages again" in caplog.text
         for query in ("KPIs", "随着", "意味着"):  # the query's terms and the passage's meet again
             assert kb._lexical.score(query, "en" if query.isascii() else "zh", bridge()), query
         assert not kb._lexical.score("stale", "en", bridge())
