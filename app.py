@@ -224,7 +224,7 @@ def ask_tab(kb: KnowledgeBase, articles: list) -> None:
         st.selectbox(t("history"), earlier, index=None, key="history_pick", placeholder=t("history_pick"),
                      on_change=ask_again)
     if question:
-        show_answer(kb, question, langs or None, sites or None)
+        show_answer(kb, question, langs or None, sites or None, articles)
     else:
         # Under the question box and only until a question is asked: above it, on a phone,
         # they filled the first screen and pushed the answer below it (a review).
@@ -233,6 +233,18 @@ def ask_tab(kb: KnowledgeBase, articles: list) -> None:
         for n, example in enumerate(EXAMPLES):
             columns[n % 3].button(example, key=f"example-{n}", use_container_width=True,
                                   on_click=set_question, args=(example,))
+
+
+def asked(kb: KnowledgeBase, question: str, langs, sites, articles: list):
+    """``kb.ask``'s answer, kept for the session while the question, the filters and the
+    articles stay the same: every click (a tab, the filters) reruns the page, and asked again
+    each time (0.1-0.2 s)."""
+    key = (question, tuple(langs or ()), tuple(sites or ()), tuple(a.id for a in articles))
+    kept = st.session_state.get("last_answer")
+    if kept is None or kept[0] != key:
+        kept = (key, kb.ask(question, langs=langs, sites=sites))
+        st.session_state["last_answer"] = kept
+    return kept[1]
 
 
 def remember_tab(key: str, labels: list[str]) -> None:
@@ -261,8 +273,8 @@ CHART_BASE_PX, CHART_ROW_PX = 80, 36
 HISTORY_SHOWN = 9
 
 
-def show_answer(kb: KnowledgeBase, question: str, langs, sites) -> None:
-    answer = kb.ask(question, langs=langs, sites=sites)
+def show_answer(kb: KnowledgeBase, question: str, langs, sites, articles: list) -> None:
+    answer = asked(kb, question, langs, sites, articles)
     if not answer.citations and (langs or sites):
         st.info(t("no_match"))
         return

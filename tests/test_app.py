@@ -423,3 +423,19 @@ def test_the_url_box_is_emptied_after_an_add_and_names_a_space(monkeypatch, seed
     at.text_input(key="add_url").set_value(f"{base}/p.html")
     at.button(key="add_url_button").click().run()
     assert shown(at.success) == ["Added: 复盘"] and at.text_input(key="add_url").value == ""
+
+
+def test_an_answer_is_asked_once_until_the_question_the_filters_or_the_articles_change(monkeypatch, seeds_kb_copy):
+    calls = []
+    real = KnowledgeBase.ask
+    monkeypatch.setattr(KnowledgeBase, "ask", lambda self, *a, **k: calls.append(a[0]) or real(self, *a, **k))
+    at = ask(app(monkeypatch, seeds_kb_copy), "How do TO B operators grow?")
+    at.run()  # any click reruns the page (a tab, the filters): it was asked again each time
+    at.run()
+    assert len(calls) == 1
+    at.multiselect(key="filter_langs").set_value(["en"]).run()
+    assert len(calls) == 2 and source_headers(at)
+    with KnowledgeBase.open(seeds_kb_copy) as kb:  # the articles change (another tab, the CLI)
+        kb.add_text("TO B operators grow by owning the renewal number. " * 5, title="Renewals")
+    at.run()
+    assert len(calls) == 3
