@@ -33,6 +33,14 @@ DERIVED_TITLE_CHARS = 60
 MAX_FILE_BYTES = 10 * 1024 * 1024
 #: Fewer characters than this after cleaning is not an article.
 MIN_ARTICLE_CHARS = 20
+#: A text this short that asks the reader to log in or subscribe is a login wall, not the
+#: article (a review stored "请登录" and "Members only" pages as one-passage articles). The
+#: review's walls were 40-110 characters; the shortest sample article is over 4,000.
+LOGIN_WALL_MAX_CHARS = 300
+LOGIN_WALL = re.compile(r"""登录后(?:查看|阅读|继续)|请先?(?:登录|登入)|(?:登录|注册)(?:账号)?(?:后|以)?(?:查看|阅读)全文
+  |仅(?:对|限)?(?:会员|订阅者|付费用户)(?:开放|可见|阅读)|(?:log|sign)\ ?in\ (?:or\ [\w\ ]{0,20}\ )?to\ (?:continue|read|view)
+  |subscribe\ to\ (?:continue|read|unlock)|(?:for|to)\ (?:paying\ )?(?:members|subscribers)\ only|members?\ only""",
+                        re.IGNORECASE | re.VERBOSE)
 #: Binary detection looks at this many leading bytes (as git does with its 8000).
 BINARY_SAMPLE_BYTES = 8192
 #: Text in any encoding ingest reads holds almost no C0 control bytes besides tab, newlines,
@@ -105,6 +113,9 @@ def parse(raw: str, kind: str, *, source: str | None = None, title: str | None =
         title, body = _split_title(body)
     if len(body) < MIN_ARTICLE_CHARS:
         raise EmptyArticle(source or "text", "no article text left after cleaning")
+    if len(body) <= LOGIN_WALL_MAX_CHARS and LOGIN_WALL.search(body):
+        raise EmptyArticle(source or "text", f"the page asks to log in or subscribe: only {len(body)} characters "
+                                             "of text, which is no article")
     return Article(text=body, title=title or _derived_title(body), lang=detect_language(body),
                    source=source, kind=kind, raw=raw, author=author, date=date, flags=cleaned.flags)
 

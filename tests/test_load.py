@@ -394,3 +394,15 @@ def test_a_source_drops_tracking_parameters_and_keeps_the_others_as_written():
     assert canonical_url(wechat + "&isappinstalled=0&utm_source=weibo#wechat_redirect") == wechat == canonical_url(wechat)
     assert canonical_url("https://a.example/p?flag&UTM_Medium=x&id=3#top") == "https://a.example/p?flag&id=3"
     assert canonical_url("https://a.example/p?utm_source=x") == "https://a.example/p"
+
+
+def test_a_login_wall_is_no_article_and_a_short_note_about_logging_in_is(tmp_path):
+    for name, text in [("members.txt", "Members only\n\nThis article is for members only. Please log in or subscribe "
+                                       "to continue reading the full story about event operations."),
+                       ("wall.txt", "请登录\n\n登录后查看全文。本文仅对会员开放，请先登录或注册账号，继续阅读完整内容。")]:
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        with pytest.raises(EmptyArticle, match="asks to log in or subscribe"):  # was stored as an article (a review)
+            load(tmp_path / name)
+    (tmp_path / "note.txt").write_text("登录页改版\n\n用户登录后的第一屏，我们放了三个新手任务，次日留存提高了四个百分点。",
+                                       encoding="utf-8")
+    assert load(tmp_path / "note.txt").title == "登录页改版"
