@@ -466,8 +466,8 @@ def main() -> None:
     st.set_page_config(page_title="Ops knowledge base · 运营知识库", page_icon="📚", layout="wide")
     if "ui_lang" not in st.session_state:  # a reload keeps the interface's language (in the address)
         # else the browser's: on a phone, the switch is behind the sidebar's button (a review)
-        asked = st.query_params.get("lang") or ("zh" if (st.context.locale or "").lower().startswith("zh") else "en")
-        st.session_state["ui_lang"] = "zh" if asked == "zh" else "en"
+        wanted = st.query_params.get("lang") or ("zh" if (st.context.locale or "").lower().startswith("zh") else "en")
+        st.session_state["ui_lang"] = "zh" if wanted == "zh" else "en"
     with st.sidebar:
         st.radio("Interface · 界面", ["en", "zh"], key="ui_lang", horizontal=True, on_change=remember_language,
                  format_func=lambda code: {"en": "English", "zh": "中文"}[code])

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
 from . import lexical
 from .lexical import _TO_B, _TO_C, STOPWORDS
@@ -21,17 +20,6 @@ _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
 
 
-@lru_cache(maxsize=2)
-def _convert(config: str):
-    import opencc
-
-    return opencc.OpenCC(config)
-
-
-def _jieba():
-    from .lexical import _jieba
-
-    return _jieba()
 
 
 def _fold(text: str) -> str:
@@ -48,7 +36,10 @@ def highlight_terms(question: str) -> list[str]:
     words (matched as word prefixes, so "operator" also marks "operators") and Chinese words,
     simplified. The question is simplified before it is segmented: jieba cut the traditional
     "運營人員為什麼" into 人員為, which no text holds."""
-    folded = _fold(question)
+    return _terms_of(_fold(question))
+
+
+def _terms_of(folded: str) -> list[str]:
     found: list[str] = []
     for word in _WORD.findall(folded):
         if len(word) >= MIN_ENGLISH_CHARS and word.lower() not in STOPWORDS | QUESTION_WORDS:
@@ -58,7 +49,7 @@ def highlight_terms(question: str) -> list[str]:
             plural = lowered.endswith("s") and (len(lowered) > MIN_ENGLISH_CHARS + 1 or word[:-1].isupper())
             found.append(lowered[:-1] if plural else lowered)  # not news -> new, less -> les (a review)
     for run in _CJK_RUN.findall(folded):
-        found += [word for word in _jieba().cut(run)
+        found += [word for word in lexical._jieba().cut(run)
                   if len(word) >= MIN_CHINESE_CHARS and word not in CHINESE_QUESTION_WORDS]
     return list(dict.fromkeys(found))
 
@@ -66,9 +57,10 @@ def highlight_terms(question: str) -> list[str]:
 def highlight_spans(text: str, question: str) -> list[tuple[int, int]]:
     """Non-overlapping ``(start, end)`` spans of ``text`` that match the question's words, in
     either script (台灣 and 台湾 for 臺灣) and either width."""
-    terms = highlight_terms(question)
+    folded = _fold(question)
+    terms = _terms_of(folded)
     # Every spelling of To B (B端, B2B...) or To C when the question has one, as search matches them
-    spellings = [form.pattern for form in (_TO_B, _TO_C) if form.search(_fold(question))]
+    spellings = [form.pattern for form in (_TO_B, _TO_C) if form.search(folded)]
     if not terms and not spellings:
         return []
     english = [re.escape(t) + r"[A-Za-z0-9'’-]*" for t in terms if t.isascii()]  # \w ran on into 怎麼定

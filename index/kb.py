@@ -221,7 +221,8 @@ class KnowledgeBase:
     def _retokenize(self) -> None:
         """Make the lexical terms again if another version of :func:`lexical.terms` made them (a
         base from an older program), so that queries and passages get the same terms: once, 1.3 s
-        for 1,866 passages, 25.6 s for 84,582 (said on stderr from RETOKENIZE_NOTICE_PASSAGES). Left for the next opener while another process writes."""
+        for 1,866 passages, 25.6 s for 84,582 (said on stderr from RETOKENIZE_NOTICE_PASSAGES).
+        Left for the next opener while another process writes."""
         made_by = self._store.get_meta("analyzer")
         if made_by is None and not self._store.count_passages():  # a new base
             self._store.set_meta("analyzer", lexical.ANALYZER)
