@@ -35,6 +35,14 @@ def test_the_spellings_of_to_b_and_to_c_are_one_term_each():
     assert "tob" in terms("a to B content operator")
 
 
+def test_it_in_capitals_is_the_trade_not_the_pronoun():
+    # "it" is a stopword: "What is IT?" had no terms, and IT运营 only 运营
+    assert terms("What is IT?") == [lexical.IT_TERM]
+    assert terms("IT运营") == [lexical.IT_TERM, "运营"] and lexical.IT_TERM in terms("IT operations")
+    assert terms("is it hard") == terms("IT'S HARD") == ["hard"]
+    assert lexical.IT_TERM not in terms("WHY IT MATTERS") + terms("Italy, ITEM, bit")
+
+
 def test_chinese_is_segmented_into_words_and_english_stemmed():
     words = terms("私域流量运营 helps operators grow")
     assert "私域" in words and "流量" in words and "运营" in words
