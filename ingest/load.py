@@ -125,6 +125,14 @@ def parse(raw: str, kind: str, *, source: str | None = None, title: str | None =
 #: fixture, 3 of 3 in a review's page). Made an <article>, it is read as the main text,
 #: headings included.
 CONTENT_XPATH = '//div[@id="js_content"]'
+#: A <table> used for page layout, as old portals do: trafilatura renders each row as a line
+#: "| cell | cell |", so the article's five <p> in one cell became one line (paragraph breaks
+#: lost) and the menu row "| | 首页 | 行业资讯 |..." was kept (a review's GBK portal page). A
+#: table is layout when it holds another table, has one row, or has no row of two cells
+#: (a data table has a header row and data rows, in columns); its rows and cells are then
+#: read as <div>s. Data tables whose cells hold <p> (WeChat's, Word's) keep their rows.
+LAYOUT_TAGS = {"table": "div", "tbody": "div", "thead": "div", "tfoot": "div", "tr": "div", "td": "div",
+               "th": "div", "caption": "div"}
 
 
 @functools.lru_cache(maxsize=1)
@@ -156,16 +164,44 @@ def _tree(html: str):
 
 
 
-def _content_marked(html: str):
-    """``html`` for trafilatura: its lxml tree with the elements of :data:`CONTENT_XPATH` made
-    ``<article>`` when it has any (trafilatura reads a tree as given), else ``html`` as it is."""
-    if "js_content" not in html:  # the one pattern today: skip a second parse of every page
+def _prepared(html: str):
+    """``html`` for trafilatura: when it has a WeChat article (:data:`CONTENT_XPATH`) or a
+    layout table (:data:`LAYOUT_TAGS`), its lxml tree with those rewritten (trafilatura reads a
+    tree as given); else ``html`` as it is, not parsed twice."""
+    if "js_content" not in html and "<table" not in html.lower():
         return html
     tree = _tree(html)
-    found = tree.xpath(CONTENT_XPATH) if tree is not None else []
-    for element in found:
-        element.tag = "article"
-    return tree if found else html
+    if tree is None:
+        return html
+    changed = False
+    for element in tree.xpath(CONTENT_XPATH):
+        element.tag, changed = "article", True
+    for table in reversed(tree.xpath("//table")):  # inner tables first: an outer one holds them
+        if _is_layout(table):
+            # its own rows and cells, not those of a data table inside it
+            for element in [e for e in table.iter(*LAYOUT_TAGS)
+                            if e is table or (e.tag != "table" and _owner(e) is table)]:
+                element.tag = LAYOUT_TAGS[element.tag]
+            changed = True
+    return tree if changed else html
+
+
+def _is_layout(table) -> bool:
+    """True when ``table`` lays out a page rather than holding data (see :data:`LAYOUT_TAGS`)."""
+    if table.xpath(".//table"):
+        return True
+    rows = [row for row in table.iter("tr") if _owner(row) is table]
+    cells = [sum(cell.tag in ("td", "th") for cell in row) for row in rows]
+    return len(rows) == 1 or not any(n >= 2 for n in cells)
+
+
+def _owner(element):
+    """The table ``element`` belongs to (its nearest <table> ancestor)."""
+    parent = element.getparent()
+    while parent is not None and parent.tag != "table":
+        parent = parent.getparent()
+    return parent
+
 
 def _link_share(article_text: str, doc) -> float:
     """The share of ``article_text`` (by characters, line by line) that is the text of a link in ``doc``."""
@@ -191,7 +227,7 @@ def extract_html(html: bytes | str, url: str | None = None) -> Article:
     import trafilatura
 
     text = decode(html) if isinstance(html, bytes) else _encodable(html)
-    doc = trafilatura.bare_extraction(_content_marked(text), url=url, with_metadata=True, include_comments=False,
+    doc = trafilatura.bare_extraction(_prepared(text), url=url, with_metadata=True, include_comments=False,
                                       include_tables=True, config=_trafilatura_config())
     body = (doc.text or "") if doc is not None else ""
     if len(body.strip()) < MIN_ARTICLE_CHARS:

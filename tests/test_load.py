@@ -214,6 +214,28 @@ def test_page_in_another_language_is_not_dropped():
     assert article.lang == "ru" and "Операционная команда" in article.text
 
 
+def test_a_portal_laid_out_in_tables_keeps_its_paragraphs_and_data_table_rows():
+    # A review's GBK portal: the five <p> of the article's cell came out as one line "| … |",
+    # and the menu row "| | 首页 | 行业资讯 |" was kept.
+    paragraphs = ["近年来，越来越多的企业开始重视运营人员的绩效考核，但指标设计往往过于简单。",
+                  "首先，考核指标应当区分结果指标和过程指标，销售额属于结果指标。",
+                  "其次，不同岗位的考核权重应有所差异，内容运营应考核访客数和互动率。"]
+    data = ("<table><tr><th>岗位</th><th>权重</th></tr><tr><td><p>店铺运营</p></td><td><p>销售额 60%</p></td></tr>"
+            "<tr><td><p>内容运营</p></td><td><p>互动率 50%</p></td></tr></table>")
+    html = ("<html><head><title>绩效考核指标设计</title></head><body>"
+            "<table width=1000><tr><td><img src=logo.gif></td><td><a href=/>首页</a> | <a href=/news/>行业资讯</a> | "
+            "<a href=/yy/>电商运营</a> | <a href=/lt/>论坛</a></td></tr></table>"
+            "<table width=1000><tr><td width=700><table width=100%><tr><td class=biaoti>绩效考核指标设计</td></tr>"
+            f"<tr><td class=content>{''.join(f'<p>{p}</p>' for p in paragraphs)}{data}</td></tr>"
+            "<tr><td>上一篇：<a href=/1.html>浅谈流量来源</a></td></tr></table></td>"
+            "<td width=280><a href=/2.html>热门文章一</a><br><a href=/3.html>热门文章二</a></td></tr></table>"
+            "</body></html>")
+    lines = extract_html(html.encode("gb18030")).text.split("\n")
+    assert all(p in lines for p in paragraphs), lines  # each its own line, no "| " around it
+    assert not any("首页" in line for line in lines)
+    assert any("店铺运营" in line and "销售额 60%" in line for line in lines)  # a data row stays one row
+
+
 def test_div_soup_page_falls_back_to_the_cleaned_whole_page_text():
     divs = "".join(f"<div>{x}</div>" for x in ["Home", "News", "Login", "Sign up", "Share"])
     html = f"<html><body>{divs}<div>{BODY_EN}</div><div>© 2024 Example. All rights reserved.</div></body></html>"
