@@ -15,7 +15,7 @@ from .decode import decode
 from .errors import EmptyArticle, IngestError, UnsupportedSource, os_error_words
 from .fetch import fetch, human_size, is_url, looks_like_url
 from .lang import detect_language
-from .markdown import markdown_to_text
+from .markdown import markdown_to_text, tables_to_sentences
 from .repair import repaired
 from .title import key as _key, page_title
 
@@ -229,7 +229,7 @@ def extract_html(html: bytes | str, url: str | None = None) -> Article:
     text = decode(html) if isinstance(html, bytes) else _encodable(html)
     doc = trafilatura.bare_extraction(_prepared(text), url=url, with_metadata=True, include_comments=False,
                                       include_tables=True, config=_trafilatura_config())
-    body = (doc.text or "") if doc is not None else ""
+    body = tables_to_sentences(doc.text or "") if doc is not None else ""
     if len(body.strip()) < MIN_ARTICLE_CHARS:
         body = _whole_page_text(text)
     if not body.strip():

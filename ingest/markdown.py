@@ -32,14 +32,21 @@ def _row_text(header: list[str], row: list[str]) -> str:
     side by side lost the header, and Chinese ones ran together: a review's answer to "留存率的
     目标是多少" was "留存率 60% 52%" under "指标目标实际"."""
     chinese = bool(_HAN.search(" ".join(header + row)))
-    pairs = [f"{name} {value}".strip() for name, value in zip(header[1:], row[1:]) if value]
+    pairs = [f"{name}{_between(name, value)}{value}".strip() for name, value in zip(header[1:], row[1:]) if value]
     if not pairs:
         return row[0]
     return row[0] + ("：" if chinese else ": ") + ("，" if chinese else ", ").join(pairs) + ("。" if chinese else ".")
 
 
-def _tables(md: str) -> str:
-    """Pipe tables (a header line, a rule line, rows) as one sentence per row (:func:`_row_text`)."""
+def _between(name: str, value: str) -> str:
+    """What separates a column's name from its value: a space, which cleaning takes out between
+    two Han characters ("典型职称 运营专员" became 典型职称运营专员), so a colon there."""
+    return "：" if name and _HAN.match(name[-1]) and _HAN.match(value[0]) else " "
+
+
+def tables_to_sentences(md: str) -> str:
+    """Pipe tables (a header line, a rule line, rows) as one sentence per row (:func:`_row_text`).
+    Also used on the text trafilatura makes of an HTML page, which writes tables so."""
     lines, out, i = md.split("\n"), [], 0
     while i < len(lines):
         if "|" in lines[i] and i + 1 < len(lines) and _TABLE_RULE_LINE.match(lines[i + 1]):
@@ -64,7 +71,7 @@ def markdown_to_text(md: str) -> tuple[str, str | None]:
         md = md[front.end():]
     md = _FENCE.sub("", md)
     md = _RULE.sub("", md)
-    md = _tables(md)
+    md = tables_to_sentences(md)
     md = _TABLE_RULE.sub("", md)
     md = _SETEXT.sub(lambda m: "# " + m.group(1), md)
     if title is None:

@@ -37,4 +37,6 @@ def test_a_table_row_is_a_sentence_that_names_its_columns():
     text, _ = markdown_to_text(md)
     # "指标目标实际" / "留存率 60% 52%" lost which number was the target (a review)
     assert "留存率：目标 60%，实际 52%。" in text and "复购率：目标 30%。" in text
+    # a Han name before a Han value keeps a colon between them: the space went in cleaning
+    assert "P4：职称：运营专员，年限 0-2年。" in markdown_to_text("| 职级 | 职称 | 年限 |\n|---|---|---|\n| P4 | 运营专员 | 0-2年 |")[0]
     assert "Ann: Role Lead." in text and "|" not in text and "---" not in text
