@@ -119,6 +119,7 @@ def parse(raw: str, kind: str, *, source: str | None = None, title: str | None =
     return Article(text=body, title=title or _derived_title(body), lang=detect_language(body),
                    source=source, kind=kind, raw=raw, author=author, date=date, flags=cleaned.flags)
 
+
 #: Elements that hold a site's article where trafilatura's content patterns do not look.
 #: WeChat (mp.weixin.qq.com) puts it in <div id="js_content">: trafilatura then fell back to
 #: a reading that kept the paragraphs and dropped every <h2> heading (5 of 5 in the WeChat
@@ -161,7 +162,6 @@ def _tree(html: str):
                                              parser=lxml.html.HTMLParser(encoding="utf-8"))
     except (ParserError, ValueError):
         return None
-
 
 
 def _prepared(html: str):
