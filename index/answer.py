@@ -58,6 +58,17 @@ _HAN = re.compile(r"[\u3400-\u9fff]")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
 #: A list number left alone at a passage's end ("Operators grow. 2.") counts as a heading.
 _LIST_NUMBER = re.compile(r"\d{1,2}[.)、]")
+#: Nor may a quote be a sentence about the article itself rather than its subject: "這篇文章整理
+#: 了我們在會員日運營上的做法。", "Friends who are interested can take a look at...", "If you
+#: don't know, you should pay attention to this article." They sit close to the question in
+#: meaning, and a review found them quoted in 3 of 36 answers (E09, T10 and E03's kin).
+_SIGNPOST = re.compile(
+    r"^(?:in )?this (?:article|post|piece|guide)\b|\bpay attention to this (?:article|post)\b|"
+    r"^friends who are interested\b|^i hope (?:this|it) (?:helps|is helpful|was helpful)|"
+    r"^(?:这篇|這篇|本篇|本)(?:文章|文)?(?:将|將|会|會|主要|就|整理|分享|介绍|介紹|总结|總結|梳理|聊|谈|談|来|來)|"
+    r"^(?:下面|以下|接下来|接下來)(?:我们|我們|我|就)?(?:来|來)?(?:看看|聊聊|说说|說說|分享|介绍|介紹|盘点|盤點)|"
+    r"(?:感兴趣|感興趣)的(?:朋友|小伙伴|同学|同學|读者|讀者)|^希望(?:本文|这篇|這篇|以上|对大家|對大家)|"
+    r"^今天(?:给|給)大家(?:分享|介绍|介紹|聊)", re.IGNORECASE)
 #: Two sentences whose vectors are closer than this say the same thing; the second is dropped.
 REDUNDANT_COSINE = 0.92
 #: A sentence holding garbled text (:func:`ingest.repair.mojibake_signs`: a review's answer
@@ -122,18 +133,19 @@ def _choose_sentences(kb: "KnowledgeBase", question: str, hits: list[Hit]) -> li
         garbled = mojibake_signs(hit.text)  # of the whole passage: a rule counts its commas
         heading = [_heading(hit.text, spans, i) or bool(_LIST_NUMBER.fullmatch(hit.text[s:e]))
                    for i, (s, e, _) in enumerate(spans)]
+        signpost = [bool(_SIGNPOST.search(hit.text[s:e].strip())) for s, e, _ in spans]
         for i, (start, end, _) in enumerate(spans):
             if not _WORD.search(hit.text, start, end):  # "! !" of "finding trouble! ! !" was a whole answer
                 continue
             clean = _before_garbled(hit.text, garbled, start, end)
             candidates.append((hit, start, clean or end))
             owners.append(n)
-            unquotable.append(heading[i] or clean is None or _asks(hit.text[start:clean]))
+            unquotable.append(heading[i] or clean is None or _asks(hit.text[start:clean]) or signpost[i])
             if QUOTE_PAIRS and i + 1 < len(spans):
                 pair = hit.text[start:spans[i + 1][1]]
                 candidates.append((hit, start, spans[i + 1][1]))
                 owners.append(n)
-                unquotable.append(heading[i] or heading[i + 1] or _asks(pair)
+                unquotable.append(heading[i] or heading[i + 1] or signpost[i] or signpost[i + 1] or _asks(pair)
                                   or _first(garbled, start, spans[i + 1][1]) is not None)
     if not candidates:
         return []

@@ -241,3 +241,20 @@ def test_punctuation_alone_is_never_a_quote(fake_kb):
     for question in ("! !", "To B operators finding trouble"):
         answer = fake_kb.ask(question)
         assert answer.quotes and all(re.search(r"[A-Za-z]", q.text) for q in answer.quotes), answer.text
+
+
+def test_a_sentence_about_the_article_itself_is_not_quoted(fake_kb, monkeypatch):
+    # A review found "這篇文章整理了我們在會員日運營上的做法。" and "Friends who are interested
+    # can take a look at..." quoted as answers: close to the question, about nothing.
+    from index import answer
+
+    fake_kb.add_text("會員日\n\n這篇文章整理了我們在會員日運營上的做法。\n\n會員日每月舉辦一次,高頻會員可以免費升級飲品。")
+    fake_kb.add_text("Copy\n\nFriends who are interested can take a look at my notes on copywriting.\n\n"
+                     "Good copy names the reader's problem in its first line.")
+    for question, signpost in (("這篇文章整理了我們在會員日運營上的做法", "這篇文章"),
+                               ("friends who are interested can take a look at my notes on copywriting", "Friends")):
+        quoted = [q.text for q in fake_kb.ask(question).quotes]
+        assert quoted and not any(q.startswith(signpost) for q in quoted), quoted
+        with monkeypatch.context() as rule_off:  # without the rule, it is quoted
+            rule_off.setattr(answer, "_SIGNPOST", re.compile("(?!)"))
+            assert any(q.text.startswith(signpost) for q in fake_kb.ask(question).quotes)
