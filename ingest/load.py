@@ -15,7 +15,7 @@ from .decode import decode
 from .errors import EmptyArticle, IngestError, UnsupportedSource, os_error_words
 from .fetch import fetch, human_size, is_url, looks_like_url
 from .lang import detect_language
-from .markdown import markdown_to_text, tables_to_sentences
+from .markdown import markdown_to_text
 from .repair import repaired
 from .title import key as _key, page_title
 
@@ -129,11 +129,17 @@ CONTENT_XPATH = '//div[@id="js_content"]'
 #: A <table> used for page layout, as old portals do: trafilatura renders each row as a line
 #: "| cell | cell |", so the article's five <p> in one cell became one line (paragraph breaks
 #: lost) and the menu row "| | 首页 | 行业资讯 |..." was kept (a review's GBK portal page). A
-#: table is layout when it holds another table, has one row, or has no row of two cells
-#: (a data table has a header row and data rows, in columns); its rows and cells are then
-#: read as <div>s. Data tables whose cells hold <p> (WeChat's, Word's) keep their rows.
+#: table is layout when it has one row or no row of two cells (a data table has a header row
+#: and data rows, in columns); its own rows and cells are then read as <div>s. Tables are
+#: judged innermost first, so an outer table is judged on its own rows. Data tables whose
+#: cells hold <p> (WeChat's, Word's), or a small table, keep their rows (a review: "holds
+#: another table" as a sign of layout flattened such a table).
 LAYOUT_TAGS = {"table": "div", "tbody": "div", "thead": "div", "tfoot": "div", "tr": "div", "td": "div",
                "th": "div", "caption": "div"}
+#: Characters XML forbids. trafilatura deletes them from a page it is given as text, not from a
+#: tree: one vertical tab (Word pastes them as line breaks) in a prepared page made its
+#: extraction fail, so the whole-page fallback kept the ads and lost the title (a review).
+_INVALID_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 @functools.lru_cache(maxsize=1)
@@ -167,10 +173,10 @@ def _tree(html: str):
 def _prepared(html: str):
     """``html`` for trafilatura: when it has a WeChat article (:data:`CONTENT_XPATH`) or a
     layout table (:data:`LAYOUT_TAGS`), its lxml tree with those rewritten (trafilatura reads a
-    tree as given); else ``html`` as it is, not parsed twice."""
+    tree as given); else ``html`` as it is (a page with neither word is not parsed here)."""
     if "js_content" not in html and "<table" not in html.lower():
         return html
-    tree = _tree(html)
+    tree = _tree(_INVALID_XML.sub("", html))
     if tree is None:
         return html
     changed = False
@@ -188,8 +194,6 @@ def _prepared(html: str):
 
 def _is_layout(table) -> bool:
     """True when ``table`` lays out a page rather than holding data (see :data:`LAYOUT_TAGS`)."""
-    if table.xpath(".//table"):
-        return True
     rows = [row for row in table.iter("tr") if _owner(row) is table]
     cells = [sum(cell.tag in ("td", "th") for cell in row) for row in rows]
     return len(rows) == 1 or not any(n >= 2 for n in cells)
@@ -229,7 +233,7 @@ def extract_html(html: bytes | str, url: str | None = None) -> Article:
     text = decode(html) if isinstance(html, bytes) else _encodable(html)
     doc = trafilatura.bare_extraction(_prepared(text), url=url, with_metadata=True, include_comments=False,
                                       include_tables=True, config=_trafilatura_config())
-    body = tables_to_sentences(doc.text or "") if doc is not None else ""
+    body = (doc.text or "") if doc is not None else ""
     if len(body.strip()) < MIN_ARTICLE_CHARS:
         body = _whole_page_text(text)
     if not body.strip():

@@ -23,8 +23,15 @@ _TABLE_RULE_LINE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\
 _HAN = re.compile(r"[\u3400-\u9fff]")
 
 
+#: A cell boundary: a pipe not escaped (`Douyin\|Kuaishou` is one cell, as in GitHub's tables).
+_CELL_PIPE = re.compile(r"(?<!\\)\|")
+
+
 def _cells(line: str) -> list[str]:
-    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+    line = line.strip()
+    line = line[1:] if line.startswith("|") else line
+    line = line[:-1] if line.endswith("|") and not line.endswith("\\|") else line
+    return [cell.strip().replace("\\|", "|") for cell in _CELL_PIPE.split(line)]
 
 
 def _row_text(header: list[str], row: list[str]) -> str:
@@ -44,9 +51,8 @@ def _between(name: str, value: str) -> str:
     return "：" if name and _HAN.match(name[-1]) and _HAN.match(value[0]) else " "
 
 
-def tables_to_sentences(md: str) -> str:
-    """Pipe tables (a header line, a rule line, rows) as one sentence per row (:func:`_row_text`).
-    Also used on the text trafilatura makes of an HTML page, which writes tables so."""
+def _tables(md: str) -> str:
+    """Pipe tables (a header line, a rule line, rows) as one sentence per row (:func:`_row_text`)."""
     lines, out, i = md.split("\n"), [], 0
     while i < len(lines):
         if "|" in lines[i] and i + 1 < len(lines) and _TABLE_RULE_LINE.match(lines[i + 1]):
@@ -71,7 +77,7 @@ def markdown_to_text(md: str) -> tuple[str, str | None]:
         md = md[front.end():]
     md = _FENCE.sub("", md)
     md = _RULE.sub("", md)
-    md = tables_to_sentences(md)
+    md = _tables(md)
     md = _TABLE_RULE.sub("", md)
     md = _SETEXT.sub(lambda m: "# " + m.group(1), md)
     if title is None:

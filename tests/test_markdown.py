@@ -39,4 +39,7 @@ def test_a_table_row_is_a_sentence_that_names_its_columns():
     assert "留存率：目标 60%，实际 52%。" in text and "复购率：目标 30%。" in text
     # a Han name before a Han value keeps a colon between them: the space went in cleaning
     assert "P4：职称：运营专员，年限 0-2年。" in markdown_to_text("| 职级 | 职称 | 年限 |\n|---|---|---|\n| P4 | 运营专员 | 0-2年 |")[0]
+    # an escaped pipe is inside its cell: the columns shifted and 35% was lost
+    escaped = markdown_to_text("| 平台 | 完播率 |\n|---|---|\n| Douyin\\|Kuaishou | 35% |")[0]
+    assert escaped.strip() == "Douyin|Kuaishou：完播率 35%。"
     assert "Ann: Role Lead." in text and "|" not in text and "---" not in text
