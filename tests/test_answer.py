@@ -258,3 +258,18 @@ def test_a_sentence_about_the_article_itself_is_not_quoted(fake_kb, monkeypatch)
         with monkeypatch.context() as rule_off:  # without the rule, it is quoted
             rule_off.setattr(answer, "_SIGNPOST", re.compile("(?!)"))
             assert any(q.text.startswith(signpost) for q in fake_kb.ask(question).quotes)
+
+
+def test_a_sentence_that_says_something_is_not_taken_for_a_signpost():
+    from index.answer import _signpost
+
+    # a review: the first version blocked these, so they could not be quoted
+    for sentence in ("本来的计划是每周发两篇。", "本會計年度營收成長20%。", "本主要依靠自然流量的账号,后来开始投放。",
+                     "下面来看看具体数据：留存率从40%提升到52%。", "以下介绍的方法使转化率提升了一倍。",
+                     "对这个话题感兴趣的朋友越来越多,社群人数已经破万。", "This guide's checklist has five steps.",
+                     "This post reached 50,000 views in two days.", "In this post-launch phase, retention matters more.",
+                     "This article's main finding is that retention rose."):
+        assert not _signpost(sentence), sentence
+    for sentence in ("本文将介绍三种方法。", "下面我们来聊聊社群。", "In this article we compare three tools.",
+                     "感兴趣的朋友可以看看我之前写的笔记。", "希望对大家有所帮助。"):
+        assert _signpost(sentence), sentence
