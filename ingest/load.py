@@ -129,13 +129,18 @@ CONTENT_XPATH = '//div[@id="js_content"]'
 #: A <table> used for page layout, as old portals do: trafilatura renders each row as a line
 #: "| cell | cell |", so the article's five <p> in one cell became one line (paragraph breaks
 #: lost) and the menu row "| | 首页 | 行业资讯 |..." was kept (a review's GBK portal page). A
-#: table is layout when it has one row or no row of two cells (a data table has a header row
-#: and data rows, in columns); its own rows and cells are then read as <div>s. Tables are
+#: table is layout when it has one row, no row of two cells (a data table has a header row
+#: and data rows, in columns), or a cell of LAYOUT_CELL_PARAGRAPHS paragraphs or more (an
+#: article: a review's portal of 3 rows x 2 cells, banner / sidebar + article / footer); its
+#: own rows and cells are then read as <div>s. Tables are
 #: judged innermost first, so an outer table is judged on its own rows. Data tables whose
 #: cells hold <p> (WeChat's, Word's), or a small table, keep their rows (a review: "holds
 #: another table" as a sign of layout flattened such a table).
 LAYOUT_TAGS = {"table": "div", "tbody": "div", "thead": "div", "tfoot": "div", "tr": "div", "td": "div",
                "th": "div", "caption": "div"}
+#: A table cell with this many <p> holds an article, not a datum (a Word or WeChat table puts
+#: one <p> in each cell, sometimes two).
+LAYOUT_CELL_PARAGRAPHS = 3
 #: Characters XML forbids. trafilatura deletes them from a page it is given as text, not from a
 #: tree: one vertical tab (Word pastes them as line breaks) in a prepared page made its
 #: extraction fail, so the whole-page fallback kept the ads and lost the title (a review).
@@ -195,8 +200,10 @@ def _prepared(html: str):
 def _is_layout(table) -> bool:
     """True when ``table`` lays out a page rather than holding data (see :data:`LAYOUT_TAGS`)."""
     rows = [row for row in table.iter("tr") if _owner(row) is table]
-    cells = [sum(cell.tag in ("td", "th") for cell in row) for row in rows]
-    return len(rows) == 1 or not any(n >= 2 for n in cells)
+    cells = [cell for row in rows for cell in row if cell.tag in ("td", "th")]
+    counts = [sum(cell.tag in ("td", "th") for cell in row) for row in rows]
+    return (len(rows) == 1 or not any(n >= 2 for n in counts)
+            or any(len(cell.findall(".//p")) >= LAYOUT_CELL_PARAGRAPHS for cell in cells))
 
 
 def _owner(element):

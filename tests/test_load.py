@@ -236,6 +236,16 @@ def test_a_portal_laid_out_in_tables_keeps_its_paragraphs_and_data_table_rows():
     assert any("店铺运营" in line and "销售额 60%" in line for line in lines)  # a data row stays one row
 
 
+def test_a_portal_laid_out_in_one_table_of_rows_and_columns_keeps_its_paragraphs():
+    # a review: banner, sidebar + article, footer in 3 rows x 2 cells passed for a data table
+    paragraphs = [f"第{n}段:考核指标应当区分结果指标和过程指标,销售额属于结果指标。" for n in range(3)]
+    html = ("<html><body><table><tr><td><img src=logo.gif></td><td><a href=/>首页</a> | <a href=/yy/>电商运营</a></td></tr>"
+            f"<tr><td><a href=/2.html>热门文章</a></td><td>{''.join(f'<p>{p}</p>' for p in paragraphs)}</td></tr>"
+            "<tr><td>关于我们</td><td>版权所有 2010 某某网</td></tr></table></body></html>")
+    lines = extract_html(html).text.split("\n")
+    assert all(p in lines for p in paragraphs) and not any("首页" in line for line in lines), lines
+
+
 def test_a_data_table_holding_a_small_table_keeps_its_rows():
     # a review: "holds another table" counted as layout, and such a table came out a cell a line
     inner = "<table><tr><td>营收</td><td>50%</td></tr><tr><td>互动</td><td>50%</td></tr></table>"
