@@ -1,6 +1,7 @@
 """The knowledge base: a facade over the store (SQLite), the vectors (FAISS) and an encoder."""
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import os
@@ -142,6 +143,24 @@ def passages_of(article: Article, encoder: Encoder) -> list[ingest.Passage]:
 
 #: The stamp of every URL: stored once, it is not fetched again unless asked (``refetch``).
 URL_STAMP = "url"
+
+
+@dataclasses.dataclass(frozen=True)
+class _Again:
+    """A source given a second time in one :meth:`KnowledgeBase.add_many` call (the same path,
+    or a URL that differs only by tracking parameters or a fragment): not read again."""
+
+    source: str
+    first: str
+
+
+def _source_key(source: str) -> str:
+    """What makes two given sources the same: a URL's canonical form, a file's real path."""
+    from ingest.load import canonical_url
+
+    if is_url(source):
+        return canonical_url(source)
+    return os.path.realpath(source)
 
 
 def _stamp(source: str) -> str | None:
@@ -370,7 +389,6 @@ class KnowledgeBase:
         people's ``notes.txt`` are two articles). Raises :class:`ingest.IngestError` naming the
         file when it cannot be read.
         """
-        import dataclasses
         import tempfile
 
         safe = Path(name).name or "upload.txt"
@@ -408,15 +426,21 @@ class KnowledgeBase:
                 too, since it is not fetched again otherwise). Default False.
         """
         self._check_open()
-        plan = []  # (source, stamp, id of the article an earlier run stored from it, or an Article)
+        plan = []  # (source, stamp, id of the article an earlier run stored from it, an Article, or _Again)
+        first_of: dict[str, str] = {}  # a source's _source_key -> the source first given with it
         for source in sources:
             if isinstance(source, Article):
                 plan.append((source.source or source.id, None, source))
                 continue
+            if (key := _source_key(str(source))) in first_of:  # given twice: read (fetched) once
+                plan.append((str(source), None, _Again(str(source), first_of[key])))
+                continue
+            first_of[key] = str(source)
             stamp = _stamp(str(source))
             known = stamp is not None and not (refetch and stamp == URL_STAMP)
             with self._lock:
                 plan.append((str(source), stamp, self._store.stamped(str(source), stamp) if known else None))
+        done: dict[str, Outcome] = {}  # each source's outcome, for those given again
         loading = load_many([source for source, _, stored in plan if stored is None],
                             workers=workers, allow_private=allow_private)
         batch: list = []  # Outcomes, and articles split and waiting to be embedded, in order
@@ -425,6 +449,8 @@ class KnowledgeBase:
         for source, stamp, stored in plan:
             if isinstance(stored, str):
                 batch.append(Outcome(source, "skipped", self._info(stored)))
+            elif isinstance(stored, _Again):
+                batch.append(stored)
             else:
                 loaded = stored if isinstance(stored, Article) else next(loading)[1]
                 if isinstance(loaded, ingest.IngestError):
@@ -437,21 +463,31 @@ class KnowledgeBase:
                     batch.append((source, stamp, loaded, passages, signature))
                     waiting += len(passages)
             if waiting == 0 or waiting >= limit:  # nothing to embed: report at once
-                yield from self._flush(batch, not keep_copies)
+                yield from self._flush(batch, done, not keep_copies)
                 if waiting:
                     limit = min(2 * limit, EMBED_BATCH_PASSAGES)
                 batch, waiting = [], 0
-        yield from self._flush(batch, not keep_copies)
+        yield from self._flush(batch, done, not keep_copies)
 
-    def _flush(self, batch: list, dedupe: bool = True) -> Iterator[Outcome]:
+    def _flush(self, batch: list, done: dict[str, Outcome], dedupe: bool = True) -> Iterator[Outcome]:
         """Embed the waiting articles of ``batch`` in one encoder call, store them, and yield
-        every outcome of the batch in order."""
+        every outcome of the batch in order, noting each in ``done`` by source (a source given
+        again, :class:`_Again`, gets its first outcome: "skipped", or "failed" as it did)."""
+        for outcome in self._outcomes(batch, dedupe):
+            if isinstance(outcome, _Again):
+                first = done[outcome.first]
+                outcome = (Outcome(outcome.source, "failed", None, first.error) if first.status == "failed"
+                           else Outcome(outcome.source, "skipped", first.article))
+            done[outcome.source] = outcome
+            yield outcome
+
+    def _outcomes(self, batch: list, dedupe: bool) -> Iterator[Outcome | _Again]:
         encoder = self.encoder
         texts = [p.text for entry in batch if isinstance(entry, tuple) for p in entry[3]]
         vectors = encoder.encode_passages(texts) if texts else None
         offset = 0
         for entry in batch:
-            if isinstance(entry, Outcome):
+            if isinstance(entry, (Outcome, _Again)):
                 yield entry
                 continue
             source, stamp, article, passages, signature = entry

@@ -87,7 +87,8 @@ class Outcome:
 
     ``status`` is ``"added"``, ``"updated"``, ``"unchanged"`` or ``"duplicate"`` as in :class:`Added`;
     ``"skipped"`` when the same file (size and modification time) or URL was stored by an
-    earlier run and was not read again; ``"failed"`` with ``error`` naming the source.
+    earlier run and was not read again, or was given earlier in the same call (then it takes
+    that outcome's article, or fails as it did); ``"failed"`` with ``error`` naming the source.
     ``article`` is the stored article, or ``None`` when the source failed.
     """
 

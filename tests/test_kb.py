@@ -848,3 +848,30 @@ def test_terms_are_left_as_they_are_while_another_process_writes(tmp_path, monke
     # ... and the handle opened before sees the new terms (it kept its cached ones, a review)
     assert any(v > 0.5 for v in app._lexical.score("B2B operations", "en", bridge()).values())
     app.close()
+
+
+def test_a_source_given_twice_in_one_batch_is_read_once(fake_kb, tmp_path, monkeypatch, article_files):
+    # `ingest add URL URL` fetched the page twice; a shared link with utm_source is the same page
+    import ingest
+    import ingest.parallel
+
+    first, second = article_files(2, ARTICLE, tmp_path / "in")
+    read = []
+
+    def load(source, **kw):
+        read.append(source)
+        if source.startswith("https://"):
+            return ingest.parse(f"{ARTICLE} from the web", "text", source="https://example.org/a")
+        return ingest.load(source, **kw)
+
+    monkeypatch.setattr(ingest.parallel, "load", load)
+    missing = str(tmp_path / "missing.txt")
+    again = str(tmp_path / "in" / "." / Path(first).name)
+    sources = [first, missing, "https://example.org/a?utm_source=weibo", again, missing,
+               "https://example.org/a#comments", second]
+    outcomes = list(fake_kb.add_many(sources, workers=1))
+    assert [o.source for o in outcomes] == sources
+    assert [o.status for o in outcomes] == ["added", "failed", "added", "skipped", "failed", "skipped", "added"]
+    assert read == [first, missing, "https://example.org/a?utm_source=weibo", second]
+    assert outcomes[3].article == outcomes[0].article and outcomes[5].article == outcomes[2].article
+    assert outcomes[4].error == outcomes[1].error and len(fake_kb.articles()) == 3
