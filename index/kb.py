@@ -158,9 +158,10 @@ def _source_key(source: str) -> str:
     """What makes two given sources the same: a URL's canonical form, a file's real path."""
     from ingest.load import canonical_url
 
-    if is_url(source):
-        return canonical_url(source)
-    return os.path.realpath(source)
+    try:
+        return canonical_url(source) if is_url(source) else os.path.realpath(source)
+    except ValueError:  # "http://[::1", a NUL byte: loading the source says what is wrong with it
+        return source
 
 
 def _stamp(source: str) -> str | None:
@@ -170,7 +171,7 @@ def _stamp(source: str) -> str | None:
         return URL_STAMP
     try:
         stat = os.stat(source)
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL byte in the path (loading it says so)
         return None
     return f"{stat.st_size}:{stat.st_mtime_ns}"
 

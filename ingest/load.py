@@ -132,10 +132,10 @@ CONTENT_XPATH = '//div[@id="js_content"]'
 #: table is layout when it has one row, no row of two cells (a data table has a header row
 #: and data rows, in columns), or a cell of LAYOUT_CELL_PARAGRAPHS paragraphs or more (an
 #: article: a review's portal of 3 rows x 2 cells, banner / sidebar + article / footer); its
-#: own rows and cells are then read as <div>s. Tables are
-#: judged innermost first, so an outer table is judged on its own rows. Data tables whose
-#: cells hold <p> (WeChat's, Word's), or a small table, keep their rows (a review: "holds
-#: another table" as a sign of layout flattened such a table).
+#: own rows and cells are then read as <div>s. Tables are judged innermost first, so an outer
+#: table is judged on its own rows. Data tables whose cells hold <p> (WeChat's, Word's), or a
+#: small table, keep their rows (a review: "holds another table" as a sign of layout
+#: flattened such a table).
 LAYOUT_TAGS = {"table": "div", "tbody": "div", "thead": "div", "tfoot": "div", "tr": "div", "td": "div",
                "th": "div", "caption": "div"}
 #: A table cell with this many <p> holds an article, not a datum (a Word or WeChat table puts

@@ -875,3 +875,10 @@ def test_a_source_given_twice_in_one_batch_is_read_once(fake_kb, tmp_path, monke
     assert read == [first, missing, "https://example.org/a?utm_source=weibo", second]
     assert outcomes[3].article == outcomes[0].article and outcomes[5].article == outcomes[2].article
     assert outcomes[4].error == outcomes[1].error and len(fake_kb.articles()) == 3
+
+
+def test_a_path_with_a_nul_byte_fails_alone(fake_kb, tmp_path, article_files):
+    # os.stat raised ValueError, which stopped the whole batch
+    good = article_files(1, ARTICLE, tmp_path / "in")[0]
+    outcomes = list(fake_kb.add_many(["a\x00b", good, "a\x00b"], workers=1))
+    assert [o.status for o in outcomes] == ["failed", "added", "failed"] and "not a valid path" in outcomes[0].error
