@@ -224,11 +224,17 @@ class LexicalScorer:
             if not len(rows):
                 mass += max_idf
                 continue
-            tf = np.bincount(rows, weights=np.concatenate([p[1] for p in parts]), minlength=n).astype(np.float32)
-            df = int(np.count_nonzero(tf))
+            # Only the rows that hold a member: arrays over the whole base cost about 5 ms a set
+            # at 1M passages (86 ms a query), where a rare word's postings are a few rows.
+            weights = np.concatenate([p[1] for p in parts])
+            if len(parts) > 1:  # members may share passages: sum their counts per passage
+                rows, at = np.unique(rows, return_inverse=True)
+                weights = np.bincount(at, weights=weights)
+            tf = weights.astype(np.float32)
+            df = len(rows)
             idf = max(math.log((n - df + 0.5) / (df + 0.5)), 1e-6)
             mass += idf
-            scores += idf * tf * (K1 + 1) / (tf + self._norm)
+            scores[rows] += idf * tf * (K1 + 1) / (tf + self._norm[rows])
         return scores, mass
 
     def rank(self, query: str, query_group: str, bridge) -> tuple[np.ndarray, np.ndarray]:
