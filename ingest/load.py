@@ -132,8 +132,8 @@ CONTENT_XPATH = '//div[@id="js_content"]'
 #: table is layout when it has one row, no row of two cells (a data table has a header row
 #: and data rows, in columns), or a cell of LAYOUT_CELL_PARAGRAPHS paragraphs or more (an
 #: article: a review's portal of 3 rows x 2 cells, banner / sidebar + article / footer); its
-#: own rows and cells are then read as <div>s. Tables are judged innermost first, so an outer
-#: table is judged on its own rows. Data tables whose cells hold <p> (WeChat's, Word's), or a
+#: own rows and cells are then read as <div>s. A table is judged on its own rows, not those
+#: of a table inside it. Data tables whose cells hold <p> (WeChat's, Word's), or a
 #: small table, keep their rows (a review: "holds another table" as a sign of layout
 #: flattened such a table).
 LAYOUT_TAGS = {"table": "div", "tbody": "div", "thead": "div", "tfoot": "div", "tr": "div", "td": "div",
@@ -175,26 +175,22 @@ def _tree(html: str):
         return None
 
 
-def _prepared(html: str):
-    """``html`` for trafilatura: when it has a WeChat article (:data:`CONTENT_XPATH`) or a
-    layout table (:data:`LAYOUT_TAGS`), its lxml tree with those rewritten (trafilatura reads a
-    tree as given); else ``html`` as it is (a page with neither word is not parsed here)."""
-    if "js_content" not in html and "<table" not in html.lower():
+def _prepared(html: str, tree):
+    """``html`` for trafilatura: when its parsed ``tree`` has a WeChat article
+    (:data:`CONTENT_XPATH`) or a layout table (:data:`LAYOUT_TAGS`), a tree of its own with
+    those rewritten (trafilatura reads a tree as given, and changes it); else ``html`` as it is."""
+    if tree is None or not (tree.xpath(CONTENT_XPATH) or any(map(_is_layout, tree.iter("table")))):
         return html
-    tree = _tree(_INVALID_XML.sub("", html))
-    if tree is None:
+    rewritten = _tree(_INVALID_XML.sub("", html))
+    if rewritten is None:
         return html
-    changed = False
-    for element in tree.xpath(CONTENT_XPATH):
-        element.tag, changed = "article", True
-    for table in reversed(tree.xpath("//table")):  # inner tables first: an outer one holds them
-        if _is_layout(table):
-            # its own rows and cells, not those of a data table inside it
-            for element in [e for e in table.iter(*LAYOUT_TAGS)
-                            if e is table or (e.tag != "table" and _owner(e) is table)]:
-                element.tag = LAYOUT_TAGS[element.tag]
-            changed = True
-    return tree if changed else html
+    for element in rewritten.xpath(CONTENT_XPATH):
+        element.tag = "article"
+    for table in [t for t in rewritten.iter("table") if _is_layout(t)]:  # judged before any is changed
+        # its own rows and cells, not those of a data table inside it
+        for element in [e for e in table.iter(*LAYOUT_TAGS) if e is table or (e.tag != "table" and _owner(e) is table)]:
+            element.tag = LAYOUT_TAGS[element.tag]
+    return rewritten
 
 
 def _is_layout(table) -> bool:
@@ -238,7 +234,8 @@ def extract_html(html: bytes | str, url: str | None = None) -> Article:
     import trafilatura
 
     text = decode(html) if isinstance(html, bytes) else _encodable(html)
-    doc = trafilatura.bare_extraction(_prepared(text), url=url, with_metadata=True, include_comments=False,
+    tree = _tree(text)  # for the layout, the title and the links; trafilatura parses its own
+    doc = trafilatura.bare_extraction(_prepared(text, tree), url=url, with_metadata=True, include_comments=False,
                                       include_tables=True, config=_trafilatura_config())
     body = (doc.text or "") if doc is not None else ""
     if len(body.strip()) < MIN_ARTICLE_CHARS:
@@ -247,7 +244,6 @@ def extract_html(html: bytes | str, url: str | None = None) -> Article:
         raise EmptyArticle(url or "HTML", "no article text found in the page")
     title, author, date = (doc.title, doc.author, doc.date) if doc is not None else (None, None, None)
     source = url or (doc.url if doc is not None else None)
-    tree = _tree(text)
     if title and tree is not None:
         title = page_title(title, tree, source, doc.sitename)
     try:
