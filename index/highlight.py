@@ -20,8 +20,6 @@ _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’-]*")
 
 
-
-
 def _fold(text: str) -> str:
     """``text`` with full-width letters made plain (ＫＰＩ) and traditional characters simplified,
     one character for one, so that offsets into it are offsets into ``text``; only the

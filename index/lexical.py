@@ -128,8 +128,11 @@ def terms(text: str) -> list[str]:
 
 
 def _it_term(match: re.Match) -> str:
+    """IT_TERM for the trade, or the match as it is for the pronoun shouted (see _IT)."""
     text, start, end = match.string, match.start(), match.end()
-    before, after = _WORD_BEFORE.search(text, 0, start), _WORD_AFTER.search(text[end:end + 40])
+    # the words beside it, in windows of their own: a search back from the start of a long text
+    # for every IT in it would read the text again each time
+    before, after = _WORD_BEFORE.search(text[max(0, start - 40):start]), _WORD_AFTER.search(text[end:end + 40])
     shouted = all(word is not None and len(word[1]) > 1 and word[1].isupper() for word in (before, after))
     return match.group() if shouted else f" {IT_TERM} "
 

@@ -24,9 +24,10 @@ TAIL_MERGE_SHARE = 0.25
 #: Words with a period that does not end a sentence.
 ABBREVIATIONS = frozenset("mr mrs ms dr prof sr jr st vs etc e.g i.e a.m p.m no fig inc ltd co corp jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k".split())
 #: ... unless the next word shows a new sentence: "no." before a capital ("she said no. Dr. Li
-#: agreed"), not before a number or a lower-case word ("No. 5", "the No. of active days"). Not "etc." before a capital: that made two sentences of
-#: "subsidies, etc. However ..." in the evaluation base, but moved its passage boundaries so
-#: that one same-language question fell out of the top 5 (hit@5 .949 -> .923).
+#: agreed"), not before a number or a lower-case word ("No. 5", "the No. of active days").
+#: Not "etc." before a capital: that made two sentences of "subsidies, etc. However ..." in
+#: the evaluation base, but moved its passage boundaries so that one same-language question
+#: fell out of the top 5 (hit@5 .949 -> .923).
 _NEXT_STARTS_SENTENCE = {"no": re.compile(r"\s+[A-Z\u4e00-\u9fff]")}
 #: A single letter before a period is an initial ("J. Smith"), except the B and C of this
 #: field's "To B." / "To C." and "Plan B.", which end sentences.
