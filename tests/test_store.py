@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import numpy as np
+
 from index import KnowledgeBase
 from index.lexical import terms
 
@@ -20,6 +22,8 @@ def test_known_terms_and_vocabulary_follow_adds_and_removes_and_reading_them_wri
         assert store.known_terms(asked) == {*terms("Retention dashboards"), "复盘"}
         assert {*terms("Retention dashboards"), "复盘"} <= store.vocabulary() and "kubernet" not in store.vocabulary()
         assert store.known_terms([]) == set()
+        # not terms: FTS5 would find "dashboards" in the first two, and fail on a lone quote
+        assert store.known_terms(['NEAR(dashboard', '^dashboard', '"', "", "dash board", "复盘"]) == {"复盘"}
         assert store.generation == generation  # reading them is not a change
         kb.remove(first)
         assert kb._store.known_terms(asked) == {"复盘"}
@@ -99,3 +103,12 @@ def test_a_failed_replace_keeps_the_earlier_version(tmp_path):
         store.replace([old.id], new, passages, np.ones((len(passages), 4), np.float32), [["x"]] * len(passages),
                       fingerprint.minhash(new.text))
     assert store.has_article(old.id) and store.from_source("s.txt") == sorted([old.id, new.id])
+
+
+def test_occurrences_are_counted_per_passage_in_any_order():
+    from index.store import counted
+
+    for occurrences in ([3, 3, 5, 9, 9, 9], [9, 3, 9, 5, 3, 9]):
+        pids, counts = counted(np.array(occurrences, dtype=np.int64))
+        assert pids.tolist() == [3, 5, 9] and counts.tolist() == [2.0, 1.0, 3.0] and counts.dtype == np.float32
+    assert counted(np.array([7], dtype=np.int64))[0].tolist() == [7]
