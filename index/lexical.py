@@ -156,6 +156,24 @@ def _stem(word: str) -> str:
 #: some 60 searches, and a single search after an add is not held up much.
 VOCABULARY_MAX_PASSAGES = 20_000
 
+#: Rows of postings kept in memory between searches, 8 bytes each (a 4-byte row number and
+#: the 4-byte BM25 gain of a synonym set, or a word, there): 768 MB at most. Past it, the least recently used are let go, to be
+#: read again when needed. The 96 evaluation questions use 69M rows of a million-passage base
+#: (the 107k base of bench/hybrid_scale.py ten times over), where reading a question's words
+#: from the base takes 4 times as long as finding them here.
+POSTINGS_KEPT_ROWS = 96_000_000
+#: Rows of words' own postings kept (8 bytes each, 128 MB), to merge into synonym sets: a word
+#: is in several sets of a question (its own, its translations'), and in later questions'.
+TERM_POSTINGS_KEPT_ROWS = 16_000_000
+
+#: A table of rows by pid is kept while pids run to at most this many times the passages
+#: (4 bytes a pid).
+ROW_TABLE_SPARSITY = 4
+#: Synonym sets whose members' postings hold more rows than the base's passages over this are
+#: merged by summing over the whole base (np.bincount, 3 ms at 1M passages) rather than by
+#: sorting their rows (np.unique: 8 ms for 100k rows, 30 for 500k).
+DENSE_UNION = 16
+
 #: BM25 constants: FTS5's defaults, Robertson's usual values.
 K1 = 1.2
 B = 0.75
@@ -176,7 +194,7 @@ class LexicalScorer:
     def __init__(self, store) -> None:
         self._store = store
         self._generation: tuple | None = None
-        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._forget_postings()
 
     def _refresh(self) -> None:
         # The analyzer too: another process may have made every term again (KnowledgeBase
@@ -187,14 +205,23 @@ class LexicalScorer:
         self._pids, lengths, langs = self._store.passage_table()
         self._norm = K1 * (1 - B + B * lengths / max(float(lengths.mean()) if len(lengths) else 1.0, 1.0))
         self._groups = np.array([group(lang) for lang in langs])
-        self._postings = {}
+        self._masks: dict[str, np.ndarray] = {}
+        # Rows by pid, so that a posting's pids become rows by a gather: searchsorted in the pids
+        # took 20 ms a search at 1M passages. pids only grow (AUTOINCREMENT); a base whose
+        # pids are mostly gone (removed articles) keeps searchsorted rather than a sparse table.
+        top = int(self._pids[-1]) + 1 if len(self._pids) else 0
+        self._row_of = None
+        if top <= ROW_TABLE_SPARSITY * len(self._pids):
+            self._row_of = np.full(top, -1, dtype=np.int32)
+            self._row_of[self._pids] = np.arange(len(self._pids), dtype=np.int32)
+        self._forget_postings()
         self._vocabulary: frozenset[str] | None = None  # read when first needed, on small bases
         self._generation = generation
 
     def _prefetch(self, sets: list[list[str]]) -> None:
         """Mark the terms of ``sets`` that no passage holds (see :data:`VOCABULARY_MAX_PASSAGES`),
         so that only the others are looked up one by one."""
-        unseen = [t for members in sets for t in members if t not in self._postings]
+        unseen = [t for members in sets for t in members if t not in self._present and t not in self._absent]
         if not unseen:
             return
         if len(self._pids) <= VOCABULARY_MAX_PASSAGES:
@@ -203,16 +230,59 @@ class LexicalScorer:
             known = self._vocabulary
         else:
             known = self._store.known_terms(unseen)
-        self._postings.update((t, _NO_POSTINGS) for t in unseen if t not in known)
+        for term in unseen:
+            (self._present if term in known else self._absent).add(term)
+
+    def _forget_postings(self) -> None:
+        self._kept = _Kept(POSTINGS_KEPT_ROWS)  # scored synonym sets (and words)
+        self._terms_kept = _Kept(TERM_POSTINGS_KEPT_ROWS)  # words' postings, to merge into sets
+        self._present: set[str] = set()  # terms known to be in the base, or not
+        self._absent: set[str] = set()
 
     def _term(self, term: str) -> tuple[np.ndarray, np.ndarray]:
         """Row numbers (into this generation's passage table) holding ``term``, and term frequencies."""
-        if term not in self._postings:
+        found = self._terms_kept.get(term)
+        if found is None:
+            if term in self._absent:
+                return _NO_POSTINGS
             pids, tfs = self._store.postings(term)
-            rows = np.searchsorted(self._pids, pids)
-            keep = (rows < len(self._pids)) & (self._pids[np.minimum(rows, len(self._pids) - 1)] == pids)
-            self._postings[term] = (rows[keep], tfs[keep])
-        return self._postings[term]
+            # (a pid missing from this generation's table: written since, by another process)
+            if self._row_of is not None:
+                rows = np.full(len(pids), -1, dtype=np.int32)
+                inside = pids < len(self._row_of)
+                rows[inside] = self._row_of[pids[inside]]
+                keep = rows >= 0
+            else:
+                rows = np.searchsorted(self._pids, pids)
+                keep = (rows < len(self._pids)) & (self._pids[np.minimum(rows, len(self._pids) - 1)] == pids)
+            found = self._terms_kept.put(term, (rows[keep].astype(np.int32), tfs[keep]))
+        return found
+
+    def _scored(self, members: list[str]) -> tuple[np.ndarray, np.ndarray, float]:
+        """The rows holding any of ``members`` (ascending), what each gains in BM25 from them,
+        and their idf (0.0 if none is in the base). Kept for this generation: at 1M passages,
+        merging a common word's postings with its translations' (np.unique over hundreds of
+        thousands of rows) and the arithmetic per row took most of a search's lexical time."""
+        key = tuple(members)
+        found = self._kept.get(key)
+        if found is None:
+            parts = [self._term(t) for t in members]
+            if len(parts) == 1:
+                rows, tf = parts[0]
+            else:
+                rows = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, dtype=np.int32)
+                weights = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0)
+                if len(rows) * DENSE_UNION > len(self._pids):  # summed over the whole base, then read back
+                    counts = np.bincount(rows, weights=weights, minlength=len(self._pids))
+                    rows = np.flatnonzero(counts).astype(np.int32)
+                    tf = counts[rows].astype(np.float32)
+                else:  # members may share passages
+                    rows, at = np.unique(rows, return_inverse=True)
+                    tf = np.bincount(at, weights=weights, minlength=len(rows)).astype(np.float32)
+            n, df = len(self._pids), len(rows)
+            idf = max(math.log((n - df + 0.5) / (df + 0.5)), 1e-6) if df else 0.0
+            found = self._kept.put(key, (rows, idf * tf * (K1 + 1) / (tf + self._norm[rows]), idf))
+        return found
 
     def bm25(self, sets: list[list[str]]) -> tuple[np.ndarray, float]:
         """BM25 of every passage (by row) for a structured query, and the query's idf mass."""
@@ -222,22 +292,11 @@ class LexicalScorer:
         max_idf = math.log((n + 0.5) / 0.5) if n else 1.0
         self._prefetch(sets)
         for members in sets:
-            parts = [self._term(t) for t in members]
-            rows = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
-            if not len(rows):
-                mass += max_idf
-                continue
             # Only the rows that hold a member: arrays over the whole base cost about 5 ms a set
-            # at 1M passages (86 ms a query), where a rare word's postings are a few rows.
-            weights = np.concatenate([p[1] for p in parts])
-            if len(parts) > 1:  # members may share passages: sum their counts per passage
-                rows, at = np.unique(rows, return_inverse=True)
-                weights = np.bincount(at, weights=weights)
-            tf = weights.astype(np.float32)
-            df = len(rows)
-            idf = max(math.log((n - df + 0.5) / (df + 0.5)), 1e-6)
-            mass += idf
-            scores[rows] += idf * tf * (K1 + 1) / (tf + self._norm[rows])
+            # at 1M passages, where a rare word's postings are a few rows.
+            rows, gain, idf = self._scored(members)
+            mass += idf if len(rows) else max_idf
+            np.add.at(scores, rows, gain)  # 0.6 ms for 300k rows, where scores[rows] += took 1.5
         return scores, mass
 
     def rank(self, query: str, query_group: str, bridge) -> tuple[np.ndarray, np.ndarray]:
@@ -257,8 +316,12 @@ class LexicalScorer:
         self._prefetch([words] + bridged)  # one store query for both rankings
         own, own_mass = self.bm25([[w] for w in words])
         other, other_mass = self.bm25(bridged)
-        mine = self._groups == query_group
-        return self._pids, np.where(mine, own / own_mass, other / other_mass).astype(np.float32)
+        if query_group not in self._masks:  # the passages in other groups (1 ms at 1M passages)
+            self._masks[query_group] = self._groups != query_group
+        own /= own_mass  # in place: each array over a base of 1M passages costs about 1 ms
+        other /= other_mass
+        np.copyto(own, other, where=self._masks[query_group])
+        return self._pids, own
 
     def score(self, query: str, query_group: str, bridge) -> dict[int, float]:
         """:meth:`rank` as a dict of the passages that match (pid -> score)."""
@@ -284,8 +347,7 @@ class LexicalScorer:
         mass = matched = 0.0
         self._prefetch(sets)
         for members in sets:
-            rows = [self._term(t)[0] for t in members]
-            df = len(np.unique(np.concatenate(rows))) if rows else 0
+            df = len(self._scored(members)[0])
             idf = max(math.log((n - df + 0.5) / (df + 0.5)), 1e-6) if df else max_idf
             mass += idf
             if held.intersection(members):
@@ -293,7 +355,31 @@ class LexicalScorer:
         return matched / mass
 
 
-_NO_POSTINGS = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+_NO_POSTINGS = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32))
+
+
+class _Kept:
+    """Arrays by key kept between searches, the least recently used let go first once they
+    hold more than ``limit`` rows."""
+
+    def __init__(self, limit: int) -> None:
+        self._items: dict = {}  # in order of use, the oldest first
+        self.rows = 0
+        self.limit = limit
+
+    def get(self, key) -> tuple | None:
+        item = self._items.pop(key, None)
+        if item is not None:
+            self._items[key] = item
+        return item
+
+    def put(self, key, item: tuple):
+        self._items[key] = item
+        self.rows += len(item[0])
+        while self.rows > self.limit and len(self._items) > 1:
+            oldest = next(iter(self._items))
+            self.rows -= len(self._items.pop(oldest)[0])
+        return item
 
 
 def _bridged_sets(words: list[str], bridge) -> list[list[str]]:

@@ -144,3 +144,66 @@ def test_absent_terms_are_skipped_by_vocabulary_on_small_bases_and_by_asking_on_
     assert set(scores) == {1, 2, 3} and used in calls and unused not in calls
     if used == "vocabulary":
         assert calls.count("vocabulary") == 1  # once per generation
+
+
+ENGLISH_WORDS = ("operations growth retention community event salary playbook dashboard funnel content "
+                 "campaign budget metric churn onboarding referral pricing segment cohort survey").split()
+CHINESE_WORDS = ("运营 用户 增长 活动 社群 内容 数据 复盘 私域 转化率 留存 裂变 预算 渠道 指标 拉新 促活 "
+                 "直播 工资 流量").split()
+
+
+@pytest.fixture(scope="module")
+def zipf_base(tmp_path_factory):
+    """A base of 240 passages whose words follow Zipf's law, English and Chinese: the first
+    words of each list are in most passages, the last in a few."""
+    import random
+
+    from index import KnowledgeBase
+
+    from .fakes import HashEncoder
+
+    rng = random.Random(7)
+    weights = [1 / (rank + 1) ** 1.1 for rank in range(20)]
+    folder = tmp_path_factory.mktemp("zipf") / "kb"
+    with KnowledgeBase.open(folder, model=HashEncoder()) as kb:
+        for article in range(40):
+            words, sep, stop = (ENGLISH_WORDS, " ", ".") if article % 2 else (CHINESE_WORDS, "", "。")
+            paragraphs = [sep.join(rng.choices(words, weights, k=rng.randint(3, 40))) + stop for _ in range(6)]
+            kb.add_text("\n\n".join(paragraphs), title=f"article {article}")
+    return folder
+
+
+def _queries() -> list[str]:
+    import random
+
+    rng = random.Random(3)
+    queries = ["operations", "运营", "playbook operations", "survey cohort 工资", "流量 直播 运营 用户"]
+    for _ in range(25):
+        words = rng.sample(ENGLISH_WORDS, rng.randint(1, 4)) + rng.sample(CHINESE_WORDS, rng.randint(0, 3))
+        rng.shuffle(words)
+        queries.append(" ".join(words))
+    return queries
+
+
+@pytest.mark.parametrize("setting, value", [
+    ("DENSE_UNION", 0), ("DENSE_UNION", 10**9),  # synonym sets merged by sorting / over the whole base
+    ("ROW_TABLE_SPARSITY", 0),  # pids made rows by searchsorted, as when most pids are gone
+    ("POSTINGS_KEPT_ROWS", 300), ("TERM_POSTINGS_KEPT_ROWS", 100),  # a few terms' worth kept
+])
+def test_every_way_of_reading_postings_gives_the_same_scores_bit_for_bit(zipf_base, monkeypatch, setting, value):
+    from index import KnowledgeBase
+    from index.bridge import bridge
+
+    from .fakes import HashEncoder
+
+    with KnowledgeBase.open(zipf_base, model=HashEncoder()) as kb:
+        asked = [(q, g) for q in _queries() for g in ("en", "zh")]
+        expected = [LexicalScorer(kb._store).rank(q, g, bridge())[1] for q, g in asked]
+        monkeypatch.setattr(lexical, setting, value)
+        scorer = LexicalScorer(kb._store)
+        for (query, query_group), scores in zip(asked, expected):
+            assert scorer.rank(query, query_group, bridge())[1].tobytes() == scores.tobytes(), query
+            for kept in (scorer._kept, scorer._terms_kept):
+                assert kept.rows == sum(len(item[0]) for item in kept._items.values())
+                assert kept.rows <= max(kept.limit, max(len(item[0]) for item in kept._items.values()))
+        assert (scorer._row_of is None) == (setting == "ROW_TABLE_SPARSITY")
