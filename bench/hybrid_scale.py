@@ -101,7 +101,8 @@ TEXTS_PER_PASSAGE = 1.25
 
 
 def size_row(size: int, folder: Path) -> dict:
-    """Figures for a base of about ``size`` passages (``passages`` says how many exactly)."""
+    """Figures for a base of about ``size`` passages (``passages`` says how many exactly),
+    built in ``folder``."""
     articles = realdata.synthetic_articles(round(size * TEXTS_PER_PASSAGE))
     shutil.rmtree(folder, ignore_errors=True)
     started = time.perf_counter()
@@ -110,8 +111,13 @@ def size_row(size: int, folder: Path) -> dict:
         if failed:
             raise SystemExit(f"{failed[0].source}: {failed[0].error}")
     build = time.perf_counter() - started
+    return {"size": size, "articles": len(articles), "build_s": build, **measure(folder)}
+
+
+def measure(folder: Path) -> dict:
+    """Search figures of the base in ``folder`` (built by :func:`size_row`), opened afresh."""
     questions = _questions()
-    row: dict = {"size": size, "articles": len(articles), "build_s": build}
+    row: dict = {}
     with KnowledgeBase.open(folder, model=HashVectors()) as kb:
         row["passages"] = len(kb._store.passage_table()[0])
         row["index"] = kb._dense.current().kind
@@ -150,9 +156,19 @@ def run(sizes: list[int], progress=None) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--base", type=Path, help="measure this base, built before by --keep, and build none")
+    parser.add_argument("--keep", type=Path, help="build the (one) size in this folder and keep it")
     args = parser.parse_args()
-    run(args.sizes, progress=lambda row: print(json.dumps({k: round(v, 3) if isinstance(v, float) else v
-                                                          for k, v in row.items()}), flush=True))
+    if args.base:
+        _show(measure(args.base))
+    elif args.keep:
+        _show(size_row(args.sizes[0], args.keep))
+    else:
+        run(args.sizes, progress=_show)
+
+
+def _show(row: dict) -> None:
+    print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}), flush=True)
 
 
 if __name__ == "__main__":
