@@ -170,8 +170,9 @@ TERM_POSTINGS_KEPT_ROWS = 16_000_000
 #: (4 bytes a pid).
 ROW_TABLE_SPARSITY = 4
 #: Synonym sets whose members' postings hold more rows than the base's passages over this are
-#: merged by summing over the whole base (np.bincount, 3 ms at 1M passages) rather than by
-#: sorting their rows (np.unique: 8 ms for 100k rows, 30 for 500k).
+#: merged by summing into an array over the whole base rather than by sorting their rows: at
+#: 1.07M passages, 8.6 ms against np.unique's 10.3 for 390k rows, and np.unique's cost grows
+#: with the rows where the sum's hardly does.
 DENSE_UNION = 16
 
 #: BM25 constants: FTS5's defaults, Robertson's usual values.
@@ -273,9 +274,10 @@ class LexicalScorer:
                 rows = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, dtype=np.int32)
                 weights = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0)
                 if len(rows) * DENSE_UNION > len(self._pids):  # summed over the whole base, then read back
-                    counts = np.bincount(rows, weights=weights, minlength=len(self._pids))
+                    counts = np.zeros(len(self._pids), dtype=np.float32)  # (counts: exact in float32)
+                    np.add.at(counts, rows, weights)
                     rows = np.flatnonzero(counts).astype(np.int32)
-                    tf = counts[rows].astype(np.float32)
+                    tf = counts[rows]
                 else:  # members may share passages
                     rows, at = np.unique(rows, return_inverse=True)
                     tf = np.bincount(at, weights=weights, minlength=len(rows)).astype(np.float32)
