@@ -376,8 +376,9 @@ class _Kept:
         return item
 
     def put(self, key, item: tuple):
+        replaced = self._items.pop(key, None)
+        self.rows += len(item[0]) - (len(replaced[0]) if replaced is not None else 0)
         self._items[key] = item
-        self.rows += len(item[0])
         while self.rows > self.limit and len(self._items) > 1:
             oldest = next(iter(self._items))
             self.rows -= len(self._items.pop(oldest)[0])

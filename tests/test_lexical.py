@@ -207,3 +207,16 @@ def test_every_way_of_reading_postings_gives_the_same_scores_bit_for_bit(zipf_ba
                 assert kept.rows == sum(len(item[0]) for item in kept._items.values())
                 assert kept.rows <= max(kept.limit, max(len(item[0]) for item in kept._items.values()))
         assert (scorer._row_of is None) == (setting == "ROW_TABLE_SPARSITY")
+
+
+def test_kept_arrays_count_their_rows_and_let_the_least_recently_used_go():
+    kept = lexical._Kept(10)
+    kept.put("a", (np.zeros(4),))
+    kept.put("b", (np.zeros(4),))
+    kept.put("a", (np.zeros(5),))  # replaced, not counted twice (a review)
+    assert kept.rows == 9 and list(kept._items) == ["b", "a"]
+    kept.get("b")
+    kept.put("c", (np.zeros(3),))  # 12 rows: "a", used least recently, goes
+    assert list(kept._items) == ["b", "c"] and kept.rows == 7
+    kept.put("d", (np.zeros(25),))  # more than the limit alone: kept, alone
+    assert list(kept._items) == ["d"] and kept.rows == 25 and kept.get("b") is None
