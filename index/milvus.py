@@ -32,7 +32,7 @@ import numpy as np
 from .centering import Centering
 from .errors import VectorStoreError
 from .store import Store
-from .vectors import EXACT_MAX
+from .vectors import EXACT_MAX, MISSING_SIMILARITY
 
 #: Store meta keys (see the module docstring).
 META_PREFIX, META_COLLECTION, META_GENERATION, META_CENTERING = (
@@ -57,10 +57,6 @@ CONSISTENCY = "Strong"
 #: a search), on close, and after a derivation (any Milvus: seals the bulk load so it is
 #: indexed). A server searches unflushed rows natively and prefers few large segments.
 LITE_FLUSH_ROWS = 500
-#: Similarity given to a lexical candidate whose vector is not in Milvus yet (another
-#: process committed it to the store and has not reached Milvus): neutral, so it ranks by
-#: its lexical score alone.
-MISSING_SIMILARITY = 0.0
 
 _connections: dict[str, "_Connection"] = {}  # uri -> the connection this process shares
 _connections_lock = threading.Lock()

@@ -43,7 +43,8 @@ class VectorView(Protocol):
         """``(pid, cosine)`` of the ``k`` nearest passages, best first; only pids in ``allowed``."""
 
     def similarity(self, query: np.ndarray, ids: list[int]) -> np.ndarray:
-        """Cosines of ``query`` with the passages ``ids``, in that order."""
+        """Cosines of ``query`` with the passages ``ids``, in that order
+        (:data:`index.vectors.MISSING_SIMILARITY` for one the backend lacks)."""
 
 
 class VectorStore(Protocol):

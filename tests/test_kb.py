@@ -882,3 +882,17 @@ def test_a_path_with_a_nul_byte_fails_alone(fake_kb, tmp_path, article_files):
     good = article_files(1, ARTICLE, tmp_path / "in")[0]
     outcomes = list(fake_kb.add_many(["a\x00b", good, "a\x00b"], workers=1))
     assert [o.status for o in outcomes] == ["failed", "added", "failed"] and "not a valid path" in outcomes[0].error
+
+
+def test_a_lexical_candidate_newer_than_the_vector_snapshot_is_ranked_not_an_error(tmp_path):
+    """Another process (here another object) commits a passage to the store before this one's
+    vector snapshot has it: the lexical side finds it, and the search used to fail on it with
+    FAISS's "key not found" (a review: four searching threads and a writer)."""
+    with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
+        kb.add_text(EN, title="Community")
+        stale = kb._dense.current()
+        with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as other:
+            other.add_text("The Zanzibar playbook: how one team doubled retention.", title="Zanzibar")
+        kb._dense.current = lambda: stale  # the moment before it reads the new vectors
+        hits = kb.search("Zanzibar playbook", 2)
+        assert hits[0].title == "Zanzibar" and hits[0].similarity == 0.0  # ranked by its words alone

@@ -192,6 +192,9 @@ def test_similarity_of_listed_ids(small_threshold, n):
     sims = index.similarity(data[3], [0, 10, 2 * (n - 1)])
     assert np.allclose(sims, data[[0, 5, n - 1]] @ data[3], atol=1e-3)
     assert index.similarity(data[3], []).shape == (0,)
+    # an id the index lacks (a passage committed since this snapshot was read) is neutral
+    sims = index.similarity(data[3], [10, 7, 2 * n + 1, 0])
+    assert np.allclose(sims, [data[5] @ data[3], 0.0, 0.0, data[0] @ data[3]], atol=1e-3)
 
 
 @pytest.mark.parametrize("ids", [(np.arange(400) - 200) * 10**9, np.arange(400) - 50],
