@@ -18,7 +18,8 @@ Figures per size (``python bench/hybrid_scale.py [--sizes 10000 100000]``, or th
 - ``embedded_ms_*``: a third pass (warm) with each query embedded by the default model first
   (FastE5, about 3 ms), as a user's search is: the lexical ranking runs beside the model
   (see ``KnowledgeBase.search``), so this is less than the model plus ``warm``;
-- ``lexical_ms_median``: the lexical ranking alone, warm.
+- ``lexical_ms_median``: the lexical ranking alone, warm;
+- ``lexical_kept_mb``: the postings it then holds in memory (see ``lexical.POSTINGS_KEPT_ROWS``).
 
 ``--sizes 1000000`` (2026-12-03, one run, 80 minutes of build, 1,033,505 passages): first pass
 178 ms median (p95 461), warm 104 ms, with the query embedded 97 ms; the lexical ranking alone
@@ -128,6 +129,8 @@ def measure(folder: Path) -> dict:
             started = time.perf_counter()
             kb._lexical.rank(question, group(query_language(question)), bridge())
             lexical.append((time.perf_counter() - started) * 1000)
+        kept = kb._lexical._kept.rows + kb._lexical._terms_kept.rows
+        row["lexical_kept_mb"] = kept * 8 / 1e6  # postings held in memory (8 bytes a row), after the passes
         try:
             from index.fast_e5 import FastE5
 
