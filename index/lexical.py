@@ -36,8 +36,8 @@ STOPWORDS = frozenset(
 #: 4: jieba knows DOMAIN_WORDS.
 #: 5: 著 by a word list, not OpenCC tw2s, which also made simplified 显著 显着 (a review).
 #: 6: "IT" (the trade) is a term (_IT), not the pronoun "it", a stopword. 7: _IT looks only at
-#: the words beside it, and takes "IT's".
-ANALYZER = "7"
+#: the words beside it, and takes "IT's". 8: Latin accents folded (résumé was "r" and "sum").
+ANALYZER = "8"
 #: Operations words jieba's dictionary lacks, where its segmentation then cuts across them:
 #: 直播带货运营 was 直播/带/货运/营有 (货运 is freight), 复购率 was 复/购率. Words it already
 #: finds by itself (私域, 小红书, 种草, 拉新) are listed too, so that they do not hang on its
@@ -138,9 +138,18 @@ def _it_term(match: re.Match) -> str:
 
 
 def english_terms(text: str) -> list[str]:
-    """Stems of the Latin-script words of lower-cased ``text``, stopwords dropped."""
-    words = [w.replace("’", "'").split("'")[0] for w in _LATIN.findall(text)]
+    """Stems of the Latin-script words of lower-cased ``text``, accents folded, stopwords dropped."""
+    words = [w.replace("’", "'").split("'")[0] for w in _LATIN.findall(_unaccented(text))]
     return [_stem(w) for w in words if w not in STOPWORDS]
+
+
+def _unaccented(text: str) -> str:
+    """``text`` with Latin letters' accents taken off, and ß as ss: résumé -> resume, naïve ->
+    naive, İstanbul -> istanbul. Only ASCII letters make words (_LATIN): "résumé" was the terms
+    "r" and "sum", and a search for "resume" did not find it (a review)."""
+    if text.isascii():
+        return text
+    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
 
 
 @lru_cache(maxsize=65536)

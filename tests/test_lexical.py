@@ -47,6 +47,13 @@ def test_it_in_capitals_is_the_trade_not_the_pronoun():
         assert lexical.IT_TERM in terms(text) and "s" not in terms(text), text
 
 
+def test_accented_latin_words_are_the_words_without_accents():
+    # only ASCII letters made words: résumé was "r" and "sum", naïve "na" and "ve" (a review)
+    assert terms("Résumé tips for a café in İstanbul, naïve Straße") == \
+        terms("resume tips for a cafe in istanbul, naive strasse")
+    assert terms("résumé") == ["resum"] and terms("简历résumé") == ["简历", "resum"]
+
+
 def test_chinese_is_segmented_into_words_and_english_stemmed():
     words = terms("私域流量运营 helps operators grow")
     assert "私域" in words and "流量" in words and "运营" in words
