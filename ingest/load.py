@@ -195,11 +195,9 @@ def _prepared(html: str, tree):
 
 def _is_layout(table) -> bool:
     """True when ``table`` lays out a page rather than holding data (see :data:`LAYOUT_TAGS`)."""
-    rows = [row for row in table.iter("tr") if _owner(row) is table]
-    cells = [cell for row in rows for cell in row if cell.tag in ("td", "th")]
-    counts = [sum(cell.tag in ("td", "th") for cell in row) for row in rows]
-    return (len(rows) == 1 or not any(n >= 2 for n in counts)
-            or any(len(cell.findall(".//p")) >= LAYOUT_CELL_PARAGRAPHS for cell in cells))
+    rows = [[cell for cell in row if cell.tag in ("td", "th")] for row in table.iter("tr") if _owner(row) is table]
+    return (len(rows) == 1 or not any(len(cells) >= 2 for cells in rows)
+            or any(len(cell.findall(".//p")) >= LAYOUT_CELL_PARAGRAPHS for cells in rows for cell in cells))
 
 
 def _owner(element):
