@@ -17,6 +17,7 @@ from functools import lru_cache
 import numpy as np
 
 from .centering import group
+from .store import packed_upto
 
 #: English words too common to help ranking. Short on purpose: BM25's idf already
 #: discounts frequent words; this only drops the ones that match nearly every passage.
@@ -209,10 +210,15 @@ class LexicalScorer:
     def _refresh(self) -> None:
         # The analyzer too: another process may have made every term again (KnowledgeBase
         # ._retokenize), which changes no generation (a review: this one kept the old terms).
-        generation = tuple(sorted(self._store.meta_snapshot(("generation", "analyzer")).items()))
+        # And whether the postings are packed: KnowledgeBase.open packs an older base's.
+        meta = self._store.meta_snapshot(("generation", "analyzer", "postings"))
+        generation = tuple(sorted(meta.items()))
         if generation == self._generation:
             return
         self._pids, lengths, langs = self._store.passage_table()
+        # (FTS5's own postings until then: always right, slower at scale)
+        packed = packed_upto(meta.get("postings")) >= (int(self._pids[-1]) if len(self._pids) else 0)
+        self._postings = self._store.postings if packed else self._store.lexicon_postings
         self._norm = K1 * (1 - B + B * lengths / max(float(lengths.mean()) if len(lengths) else 1.0, 1.0))
         self._groups = np.array([group(lang) for lang in langs])
         self._masks: dict[str, np.ndarray] = {}
@@ -255,7 +261,7 @@ class LexicalScorer:
         if found is None:
             if term in self._absent:
                 return _NO_POSTINGS
-            pids, tfs = self._store.postings(term)
+            pids, tfs = self._postings(term)
             # (a pid missing from this generation's table: written since, by another process)
             if self._row_of is not None:
                 rows = np.full(len(pids), -1, dtype=np.int32)

@@ -15,6 +15,7 @@ import pytest
 from index import EncoderError, EncoderMismatch, KnowledgeBase, KnowledgeBaseError, NotFound
 from ingest import IngestError, parse
 from index import kb as kb_module
+from index.bridge import bridge
 from index.lexical import terms
 
 from .conftest import SEEDS
@@ -50,6 +51,9 @@ def test_adding_same_content_twice_changes_nothing(fake_kb):
 def test_remove_deletes_passages_vectors_and_terms(fake_kb):
     keep = fake_kb.add_text(ZH, title="社群").article
     gone = fake_kb.add_text(EN, title="Community").article
+    gone_pids = set(fake_kb._store.passage_table()[0].tolist()) - {r.pid for r in fake_kb._store.passages()
+                                                                   if r.passage.article_id == keep.id}
+    assert gone_pids & set(fake_kb._lexical.score("weekly event members", "en", bridge()))
     assert any(h.article_id == gone.id for h in fake_kb.search("weekly event members", 5))
     removed = fake_kb.remove(gone.id)
     assert removed.id == gone.id
@@ -58,7 +62,9 @@ def test_remove_deletes_passages_vectors_and_terms(fake_kb):
     hits = fake_kb.search("weekly event members", 5)
     assert hits and all(h.article_id == keep.id for h in hits)
     assert len(fake_kb._dense.current()) == keep.passages
-    assert len(fake_kb._store.postings(terms("weekly")[0])[0]) == 0  # its terms left the lexicon
+    assert len(fake_kb._store.lexicon_postings(terms("weekly")[0])[0]) == 0  # its terms left the lexicon
+    # (the packed postings keep its pids, which the lexical ranking no longer gives a score)
+    assert not gone_pids & set(fake_kb._lexical.score("weekly event members", "en", bridge()))
 
 
 def test_remove_unknown_id_names_it(fake_kb):

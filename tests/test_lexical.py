@@ -3,6 +3,7 @@ import pytest
 
 from index import lexical
 from index.lexical import LexicalScorer, terms
+from index.store import POSTINGS_FORMAT
 
 
 def test_traditional_and_simplified_give_the_same_terms():
@@ -67,7 +68,7 @@ class FakeStore:
     generation = 1
 
     def meta_snapshot(self, keys):
-        return {"generation": str(self.generation)}
+        return {"generation": str(self.generation), "postings": f"{POSTINGS_FORMAT}:3"}
     docs = {1: ("en", ["oper", "grow", "oper"]), 2: ("en", ["salari", "low"]), 3: ("zh-Hans", ["运营", "工资", "低"])}
 
     def passage_table(self):
@@ -162,21 +163,25 @@ CHINESE_WORDS = ("运营 用户 增长 活动 社群 内容 数据 复盘 私域
 @pytest.fixture(scope="module")
 def zipf_base(tmp_path_factory):
     """A base of 240 passages whose words follow Zipf's law, English and Chinese: the first
-    words of each list are in most passages, the last in a few."""
+    words of each list are in most passages, the last in a few. Its postings are folded into
+    packed ones after a few adds, as a large base's are."""
     import random
 
-    from index import KnowledgeBase
+    from index import KnowledgeBase, store
 
     from .fakes import HashEncoder
 
     rng = random.Random(7)
     weights = [1 / (rank + 1) ** 1.1 for rank in range(20)]
     folder = tmp_path_factory.mktemp("zipf") / "kb"
-    with KnowledgeBase.open(folder, model=HashEncoder()) as kb:
+    with KnowledgeBase.open(folder, model=HashEncoder()) as kb, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(store, "RECENT_MIN_ROWS", 8)
+        patch.setattr(store, "RECENT_SHARE", 0.25)
         for article in range(40):
             words, sep, stop = (ENGLISH_WORDS, " ", ".") if article % 2 else (CHINESE_WORDS, "", "。")
             paragraphs = [sep.join(rng.choices(words, weights, k=rng.randint(3, 40))) + stop for _ in range(6)]
             kb.add_text("\n\n".join(paragraphs), title=f"article {article}")
+        assert kb._store._db.execute("SELECT count(*) FROM packed_postings WHERE n > 40").fetchone()[0] >= 5
     return folder
 
 
@@ -196,9 +201,10 @@ def _queries() -> list[str]:
     ("DENSE_UNION", 0), ("DENSE_UNION", 10**9),  # synonym sets merged by sorting / over the whole base
     ("ROW_TABLE_SPARSITY", 0),  # pids made rows by searchsorted, as when most pids are gone
     ("POSTINGS_KEPT_ROWS", 300), ("TERM_POSTINGS_KEPT_ROWS", 100),  # a few terms' worth kept
+    ("POSTINGS_FORMAT", "none"),  # postings read from FTS5's own, as before a base is packed
 ])
 def test_every_way_of_reading_postings_gives_the_same_scores_bit_for_bit(zipf_base, monkeypatch, setting, value):
-    from index import KnowledgeBase
+    from index import KnowledgeBase, store
     from index.bridge import bridge
 
     from .fakes import HashEncoder
@@ -206,7 +212,7 @@ def test_every_way_of_reading_postings_gives_the_same_scores_bit_for_bit(zipf_ba
     with KnowledgeBase.open(zipf_base, model=HashEncoder()) as kb:
         asked = [(q, g) for q in _queries() for g in ("en", "zh")]
         expected = [LexicalScorer(kb._store).rank(q, g, bridge())[1] for q, g in asked]
-        monkeypatch.setattr(lexical, setting, value)
+        monkeypatch.setattr(store if setting == "POSTINGS_FORMAT" else lexical, setting, value)
         scorer = LexicalScorer(kb._store)
         for (query, query_group), scores in zip(asked, expected):
             assert scorer.rank(query, query_group, bridge())[1].tobytes() == scores.tobytes(), query
@@ -214,6 +220,7 @@ def test_every_way_of_reading_postings_gives_the_same_scores_bit_for_bit(zipf_ba
                 assert kept.rows == sum(len(item[0]) for item in kept._items.values())
                 assert kept.rows <= max(kept.limit, max(len(item[0]) for item in kept._items.values()))
         assert (scorer._row_of is None) == (setting == "ROW_TABLE_SPARSITY")
+        assert (scorer._postings.__name__ == "lexicon_postings") == (setting == "POSTINGS_FORMAT")
 
 
 def test_kept_arrays_count_their_rows_and_let_the_least_recently_used_go():

@@ -1,11 +1,14 @@
 """The SQLite store (index/store.py): what the lexicon reports as it changes."""
 from __future__ import annotations
 
+import re
 import sqlite3
 
 import numpy as np
+import pytest
 
 from index import KnowledgeBase
+from index.bridge import bridge
 from index.lexical import terms
 
 from .fakes import HashEncoder
@@ -121,3 +124,114 @@ def test_known_terms_finds_every_character_the_lexicon_holds_as_a_word(tmp_path)
         kb.add_text("运营\ufa6e的复盘方法。KPI 5G gpt4 IT运营。")
         held = set(kb._store.vocabulary())
         assert "\ufa6e" in held and kb._store.known_terms(sorted(held) + ["kubernet"]) == held
+
+
+def _assert_packed_postings_are_the_lexicons(store):
+    """Every term's packed (and recent) postings are FTS5's own, once removed passages' pids
+    (which only FTS5 lets go of) are left out."""
+    live = store.passage_table()[0]
+    held = {r[0] for r in store._db.execute("SELECT term FROM packed_postings UNION SELECT term FROM recent_postings")}
+    assert store.vocabulary() <= held
+    for term in held:
+        pids, tfs = store.postings(term)
+        assert (np.diff(pids) > 0).all(), term
+        kept = np.isin(pids, live)
+        expected = store.lexicon_postings(term)
+        assert pids[kept].tolist() == expected[0].tolist() and tfs[kept].tolist() == expected[1].tolist(), term
+
+
+def _zipf_texts(count: int, seed: int) -> list[str]:
+    import random
+
+    rng = random.Random(seed)
+    words = "retention growth community event salary funnel content budget 运营 用户 增长 活动 社群 复盘".split()
+    weights = [1 / (rank + 1) for rank in range(len(words))]
+    return ["\n\n".join(" ".join(rng.choices(words, weights, k=rng.randint(2, 30))) + "." for _ in range(3))
+            for _ in range(count)]
+
+
+def test_packed_postings_are_the_lexicons_through_adds_folds_replacements_and_removes(tmp_path, monkeypatch):
+    from index import store as store_module
+
+    monkeypatch.setattr(store_module, "RECENT_MIN_ROWS", 4)  # folds after a few adds
+    monkeypatch.setattr(store_module, "RECENT_SHARE", 0.25)
+    texts = _zipf_texts(30, seed=5)
+    with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
+        store = kb._store
+        ids = []
+        for number, text in enumerate(texts):
+            ids.append(kb.add_text(text, title=f"a{number}").article.id)
+            if number % 7 == 0:
+                _assert_packed_postings_are_the_lexicons(store)
+        folded = dict(store._db.execute("SELECT term, n FROM packed_postings"))
+        assert len(folded) >= 5 and max(folded.values()) > 20
+        # what stays recent is fewer rows than would be folded
+        for term, recent in store._db.execute("SELECT term, count(*) FROM recent_postings GROUP BY term"):
+            assert recent < max(4, 0.25 * folded.get(term, 0)), term
+        for article_id in ids[::3]:
+            kb.remove(article_id)
+        source = tmp_path / "notes.txt"  # an article replaced by its new version
+        source.write_text(texts[0], encoding="utf-8")
+        kb.add(source)
+        source.write_text(texts[1] + "\n\nretention retention 复盘.", encoding="utf-8")
+        kb.add(source)
+        for text in _zipf_texts(10, seed=6):
+            kb.add_text(text)
+        _assert_packed_postings_are_the_lexicons(store)
+        assert store.pack_postings() > 0  # made again from the lexicon: removed passages' pids gone
+        assert not store._db.execute("SELECT count(*) FROM recent_postings").fetchone()[0]
+        _assert_packed_postings_are_the_lexicons(store)
+        live = set(store.passage_table()[0].tolist())
+        for term in store.vocabulary():
+            assert set(store.postings(term)[0].tolist()) <= live
+
+
+def test_a_base_without_packed_postings_gets_them_when_opened(tmp_path, caplog):
+    from index import kb as kb_module
+
+    folder = tmp_path / "kb"
+    with KnowledgeBase.open(folder, model=HashEncoder()) as kb:
+        for text in _zipf_texts(12, seed=8):
+            kb.add_text(text)
+        kb._store._db.execute("DELETE FROM packed_postings")  # as an older program left it
+        kb._store._db.execute("DELETE FROM recent_postings")
+        kb._store._db.execute("DELETE FROM meta WHERE key = 'postings'")
+        assert not kb._store.postings_packed()
+        before = kb._lexical.score("retention 运营 复盘", "en", bridge())  # read from FTS5's postings
+        assert before
+    caplog.set_level("WARNING")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(kb_module, "RETOKENIZE_NOTICE_PASSAGES", 1)
+        with KnowledgeBase.open(folder, model=HashEncoder()) as kb:
+            assert kb._store.postings_packed()
+            _assert_packed_postings_are_the_lexicons(kb._store)
+            assert kb._lexical.score("retention 运营 复盘", "en", bridge()) == before
+    assert re.search(r"kb: packing the postings of \d+ passages for this version \(about 1 s, once\)", caplog.text)
+    with KnowledgeBase.open(folder, model=HashEncoder()) as kb:  # once
+        kb._store._db.execute("UPDATE meta SET value = '1' WHERE key = 'analyzer'")  # terms made by an older program
+        kb._store._db.execute("DELETE FROM packed_postings")
+    with KnowledgeBase.open(folder, model=HashEncoder()) as kb:  # made again, and packed again
+        assert kb._store.get_meta("analyzer") == kb_module.lexical.ANALYZER
+        _assert_packed_postings_are_the_lexicons(kb._store)
+        assert kb._lexical.score("retention 运营 复盘", "en", bridge()) == before
+
+
+
+def test_passages_an_older_program_added_are_searched_and_packed_on_the_next_open(tmp_path, monkeypatch):
+    from index import store as store_module
+
+    folder = tmp_path / "kb"
+    with KnowledgeBase.open(folder, model=HashEncoder()) as kb:
+        kb.add_text("Retention dashboards for community managers.")
+        with monkeypatch.context() as older:  # a program that keeps no packed postings
+            older.setattr(store_module.Store, "_record_postings", lambda self, pids, passage_terms: None)
+            kb.add_text("Churn surveys and retention cohorts for the growth team.")
+        assert not kb._store.postings_packed()
+        scores = kb._lexical.score("churn", "en", bridge())  # from FTS5's postings meanwhile
+        assert len(scores) == 1
+    with KnowledgeBase.open(folder, model=HashEncoder()) as kb:
+        assert kb._store.postings_packed()
+        _assert_packed_postings_are_the_lexicons(kb._store)
+        assert kb._lexical.score("churn", "en", bridge()) == scores
+        kb.add_text("Churn again: the retention cohorts of the growth team lost more users this month.")
+        assert kb._store.postings_packed() and len(kb._lexical.score("churn", "en", bridge())) == 2
