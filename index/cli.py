@@ -266,7 +266,8 @@ def check(kb_dir: str) -> None:
     """Check that the store and the indexes agree; exit status 1 if a problem was found.
 
     Some problems are repaired while checking (a damaged vector file is re-derived from the
-    stored vectors); `ingest rebuild` is advised only for those a second check still finds.
+    stored vectors, packed postings from the lexicon); `ingest rebuild` is advised only for
+    those a second check still finds.
     """
     with _open(kb_dir) as kb:
         problems = kb.check()

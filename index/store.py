@@ -544,7 +544,33 @@ class Store:
             count = self._db.execute(sql).fetchone()[0]
             if count:
                 problems.append(f"{count} {problem}")
+        differing = self._postings_differing()
+        if differing:
+            self.pack_postings()
+            problems.append(f"{differing} term(s) whose packed postings were not the lexicon's (packed again)")
         return problems
+
+    def _postings_differing(self) -> int:
+        """The terms whose packed postings, removed passages left out, are not FTS5's own."""
+        if not self.postings_packed():  # read from FTS5's own until packed
+            return 0
+        live = np.array([r[0] for r in self._db.execute("SELECT pid FROM passages")], dtype=np.int64)
+        alive = np.zeros(int(live.max(initial=0)) + 1, dtype=bool)
+        alive[live] = True
+
+        def kept(pids: np.ndarray) -> np.ndarray:  # (a removed passage's pid may pass them all)
+            return alive[np.minimum(pids, len(alive) - 1)] & (pids < len(alive))
+
+        held, differing = set(), 0
+        for term, joined in self._db.execute("SELECT term, group_concat(doc) FROM lexicon_postings GROUP BY term"):
+            held.add(term)
+            pids, tfs = self.postings(term)
+            expected = counted(np.fromstring(joined, dtype=np.int64, sep=","))
+            live_rows = kept(pids)
+            differing += not (np.array_equal(pids[live_rows], expected[0]) and np.array_equal(tfs[live_rows], expected[1]))
+        for (term,) in self._db.execute("SELECT term FROM packed_postings UNION SELECT term FROM recent_postings"):
+            differing += term not in held and bool(kept(self.postings(term)[0]).any())
+        return differing
 
     def lang_counts(self) -> dict[str, int]:
         return dict(self._db.execute("SELECT lang, count(*) FROM passages GROUP BY lang").fetchall())

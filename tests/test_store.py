@@ -235,3 +235,19 @@ def test_passages_an_older_program_added_are_searched_and_packed_on_the_next_ope
         assert kb._lexical.score("churn", "en", bridge()) == scores
         kb.add_text("Churn again: the retention cohorts of the growth team lost more users this month.")
         assert kb._store.postings_packed() and len(kb._lexical.score("churn", "en", bridge())) == 2
+
+
+def test_a_check_finds_packed_postings_that_are_not_the_lexicons_and_packs_them_again(tmp_path):
+    with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
+        ids = [kb.add_text(text).article.id for text in _zipf_texts(8, seed=9)]
+        kb.remove(ids[-1])  # its pids stay in the packed postings: not a problem
+        assert kb.check() == []
+        store = kb._store
+        store.pack_postings()
+        term = store._db.execute("SELECT term FROM packed_postings ORDER BY n DESC").fetchone()[0]
+        pids, tfs = store.postings(term)
+        store._pack(term, pids, tfs + 1)  # counts off by one
+        store._pack("nowhere", np.array([int(pids[0])]), np.ones(1, np.float32))  # a term no passage has
+        assert kb.check() == ["2 term(s) whose packed postings were not the lexicon's (packed again)"]
+        assert kb.check() == []
+        _assert_packed_postings_are_the_lexicons(store)
