@@ -245,8 +245,10 @@ class KnowledgeBase:
         packed (:meth:`Store.pack_postings`): 12 s for 1.07M passages. Said on stderr from
         RETOKENIZE_NOTICE_PASSAGES. Left for the next opener while another process writes."""
         made_by = self._store.get_meta("analyzer")
-        if made_by is None and not self._store.count_passages():  # a new base
+        if made_by is None and not self._store.count_passages():  # a new base (or an empty older one)
             self._store.set_meta("analyzer", lexical.ANALYZER)
+            if not self._store.postings_packed():
+                self._store.pack_postings()  # (nothing to pack: it records that)
             return
         if not self._stale_terms() and self._store.postings_packed():
             return

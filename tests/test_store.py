@@ -251,3 +251,13 @@ def test_a_check_finds_packed_postings_that_are_not_the_lexicons_and_packs_them_
         assert kb.check() == ["2 term(s) whose packed postings were not the lexicon's (packed again)"]
         assert kb.check() == []
         _assert_packed_postings_are_the_lexicons(store)
+
+
+def test_an_empty_base_from_an_older_program_packs_what_it_is_given(tmp_path):
+    folder = tmp_path / "kb"
+    with KnowledgeBase.open(folder, model=HashEncoder()) as kb:
+        kb._store._db.execute("DELETE FROM meta WHERE key IN ('postings', 'analyzer')")  # as an older program left it
+    with KnowledgeBase.open(folder, model=HashEncoder()) as kb:
+        kb.add_text("Retention dashboards for community managers.")
+        assert kb._store.postings_packed()
+        assert kb._store._db.execute("SELECT count(*) FROM recent_postings").fetchone()[0] > 0
