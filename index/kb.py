@@ -27,7 +27,7 @@ from .errors import Busy, EncoderMismatch, KnowledgeBaseError, NoKnowledgeBase, 
 from .lock import WriterLock, writes
 from .rebuild import recover
 from .results import Added, Answer, Hit, Outcome
-from .store import ArticleInfo, Store
+from .store import REPACK_REMOVED_SHARE, ArticleInfo, Store
 from .vectorstore import Choice, choose, open_vector_store
 
 DEFAULT_DIR = "kb"
@@ -241,31 +241,40 @@ class KnowledgeBase:
     def _retokenize(self) -> None:
         """Make the lexical terms again if another version of :func:`lexical.terms` made them (a
         base from an older program), so that queries and passages get the same terms: once, 1.3 s
-        for 1,866 passages, 25.6 s for 84,582; or pack the postings of a base that has none
-        packed (:meth:`Store.pack_postings`): 12 s for 1.07M passages. Said on stderr from
-        RETOKENIZE_NOTICE_PASSAGES. Left for the next opener while another process writes."""
+        for 1,866 passages, 25.6 s for 84,582; or pack the postings again when they are not
+        packed or many passages were removed since (:meth:`_repack_due`): 14.5 s for 1.03M
+        passages. Said on stderr from RETOKENIZE_NOTICE_PASSAGES. Left for the next opener
+        while another process writes."""
         made_by = self._store.get_meta("analyzer")
         if made_by is None and not self._store.count_passages():  # a new base (or an empty older one)
             self._store.set_meta("analyzer", lexical.ANALYZER)
             if not self._store.postings_packed():
                 self._store.pack_postings()  # (nothing to pack: it records that)
             return
-        if not self._stale_terms() and self._store.postings_packed():
+        if not self._stale_terms() and not self._repack_due():
             return
         try:
             with self.writer_lock.hold(timeout=0):
                 stale, count = self._stale_terms(), self._store.count_passages()  # (done meanwhile?)
-                if count >= RETOKENIZE_NOTICE_PASSAGES and (stale or not self._store.postings_packed()):
-                    what = "indexing the words of %d passages again" if stale else "packing the postings of %d passages"
+                if count >= RETOKENIZE_NOTICE_PASSAGES and (stale or self._repack_due()):
+                    what = ("indexing the words of %d passages again for this version" if stale
+                            else "packing the postings of %d passages")
                     seconds = count * (0.0003 if stale else 0.000012)
                     logging.getLogger(__name__).warning(  # a pause worth a word
-                        "%s: " + what + " for this version (about %d s, once)", self.path, count, round(seconds) + 1)
+                        "%s: " + what + " (about %d s, once)", self.path, count, round(seconds) + 1)
                 if stale:
                     self._store.retokenize(lexical.terms, lexical.ANALYZER)  # (packs them too)
-                elif not self._store.postings_packed():
+                elif self._repack_due():
                     self._store.pack_postings()
         except (Busy, OSError, sqlite3.OperationalError):  # another writer, a read-only base: searches still work
             pass
+
+    def _repack_due(self) -> bool:
+        """True if the postings are not packed (an older program made or wrote to the base), or
+        many passages were removed since they were (:data:`store.REPACK_REMOVED_SHARE`)."""
+        removed = self._store.removed_since_packed()
+        return not self._store.postings_packed() or (
+            removed > 0 and removed >= REPACK_REMOVED_SHARE * self._store.count_passages())
 
     def _stale_terms(self) -> bool:
         """True if an older :func:`lexical.terms` made the stored terms (a newer one's are left
