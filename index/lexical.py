@@ -38,7 +38,9 @@ STOPWORDS = frozenset(
 #: 5: 著 by a word list, not OpenCC tw2s, which also made simplified 显著 显着 (a review).
 #: 6: "IT" (the trade) is a term (_IT), not the pronoun "it", a stopword. 7: _IT looks only at
 #: the words beside it, and takes "IT's". 8: Latin accents folded (résumé was "r" and "sum").
-ANALYZER = "8"
+#: 9: Yijing hexagrams (U+4DC0-U+4DFF, symbols inside the CJK ranges) are not terms: FTS5
+#: holds none, so packed postings had terms the lexicon lacks (a review).
+ANALYZER = "9"
 #: Operations words jieba's dictionary lacks, where its segmentation then cuts across them:
 #: 直播带货运营 was 直播/带/货运/营有 (货运 is freight), 复购率 was 复/购率. Words it already
 #: finds by itself (私域, 小红书, 种草, 拉新) are listed too, so that they do not hang on its
@@ -72,7 +74,7 @@ _WORD_BEFORE = re.compile(r"([A-Za-z]+)\s+$")
 _WORD_AFTER = re.compile(r"^\s+([A-Za-z]+)")
 #: The term _IT becomes: not an English word, so no other word stems to it.
 IT_TERM = "infotech"
-_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _LATIN = re.compile(r"[0-9a-z]+(?:['’][a-z]+)?")
 
 
@@ -262,7 +264,8 @@ class LexicalScorer:
             if term in self._absent:
                 return _NO_POSTINGS
             pids, tfs = self._postings(term)
-            # (a pid missing from this generation's table: written since, by another process)
+            # (a pid missing from this generation's table: a removed passage's, which the packed
+            # postings keep, or one written since by another process)
             if self._row_of is not None:
                 rows = np.full(len(pids), -1, dtype=np.int32)
                 inside = pids < len(self._row_of)
