@@ -26,9 +26,12 @@ the cores; ``--keep DIR`` keeps the base, ``--base DIR`` measures it again), qui
 
 - stop 15's code (c8fea2e): first pass 197 ms median (p95 508), warm 99.9, with the query
   embedded 108.8; the lexical ranking alone 81 ms;
-- now (1d39da3): first pass 103 ms (p95 281), warm 26.5, embedded 31.4; the lexical ranking
-  alone 9.0 ms, keeping 577 MB of postings. The first pass reads about 200k rows of postings a
-  question from SQLite (0.2-0.7 µs a row): every word of the recombined passages is common.
+- 1d39da3: first pass 103 ms (p95 281), warm 26.5, embedded 31.4; the lexical ranking alone
+  9.0 ms, keeping 577 MB of postings. The first pass read about 200k rows of postings a
+  question from FTS5 (0.2-0.7 µs a row): every word of the recombined passages is common.
+- now (packed postings, 28585aa), the same base with its words indexed again by analyzer 8
+  (b313f77's code on it: first pass 102.0 ms): first pass 44.7 and 42.5 ms in two runs (p95
+  108, 120), warm 19.8 and 21.1, embedded 24.8 and 25.1; the lexical ranking alone 6.9-7.9 ms.
   The vector side takes 20 ms of the warm figure, since uniform random vectors are IVF's
   worst case (3.4 ms on clustered vectors, ``scale.py``).
 """
