@@ -221,6 +221,7 @@ class LexicalScorer:
         # (FTS5's own postings until then: always right, slower at scale)
         packed = packed_upto(meta.get("postings")) >= (int(self._pids[-1]) if len(self._pids) else 0)
         self._postings = self._store.postings if packed else self._store.lexicon_postings
+        self._known_terms = self._store.packed_terms if packed else self._store.known_terms
         self._norm = K1 * (1 - B + B * lengths / max(float(lengths.mean()) if len(lengths) else 1.0, 1.0))
         self._groups = np.array([group(lang) for lang in langs])
         self._masks: dict[str, np.ndarray] = {}
@@ -247,7 +248,7 @@ class LexicalScorer:
                 self._vocabulary = self._store.vocabulary()
             known = self._vocabulary
         else:
-            known = self._store.known_terms(unseen)
+            known = self._known_terms(unseen)
         for term in unseen:
             (self._present if term in known else self._absent).add(term)
 

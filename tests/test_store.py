@@ -324,3 +324,26 @@ def test_passage_ids_past_what_the_packed_postings_hold_are_refused_by_name(tmp_
     with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
         with pytest.raises(CorruptIndex, match=r"kb/store.sqlite: passage ids passed 2\^31.*ingest rebuild"):
             kb._store._pack("retent", np.array([5, 2**31], dtype=np.int64), np.ones(2, np.float32))
+
+
+def test_scores_from_packed_postings_after_removals_are_fts5s_bit_for_bit(tmp_path, monkeypatch):
+    from index import lexical, store as store_module
+    from index.lexical import LexicalScorer
+
+    monkeypatch.setattr(store_module, "RECENT_MIN_ROWS", 4)
+    monkeypatch.setattr(store_module, "RECENT_SHARE", 0.25)
+    monkeypatch.setattr(lexical, "VOCABULARY_MAX_PASSAGES", 0)  # the store is asked which terms it holds
+    with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
+        ids = [kb.add_text(text).article.id for text in _zipf_texts(16, seed=3)]
+        gone = kb.add_text("Quokka retention surveys for the zebrafish community.").article.id
+        for article_id in [gone, *ids[::4]]:
+            kb.remove(article_id)
+        store = kb._store
+        quokka = terms("quokka")
+        assert store.packed_terms(quokka) == set(quokka) and store.known_terms(quokka) == set()
+        queries = [("quokka retention", "en"), ("quokka 运营 growth", "zh"), ("社群 复盘 event", "zh"),
+                   ("budget funnel salary", "en")]
+        packed = [LexicalScorer(store).rank(q, g, bridge())[1] for q, g in queries]
+        monkeypatch.setattr(store_module, "POSTINGS_FORMAT", "none")  # as before the base is packed
+        for (query, query_group), scores in zip(queries, packed):
+            assert LexicalScorer(store).rank(query, query_group, bridge())[1].tobytes() == scores.tobytes(), query
