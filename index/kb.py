@@ -120,10 +120,19 @@ def _io_error(exc: sqlite3.DatabaseError) -> bool:
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:
     """Indices of the ``k`` highest positive ``scores``, best first, ties by index."""
-    candidates = np.flatnonzero(scores > 0)  # a rare word matches a few passages of 100k
-    if len(candidates) > k:  # partition first: sorting 100k scores costs 5 ms
-        kth = np.partition(scores[candidates], len(candidates) - k)[len(candidates) - k]
-        candidates = candidates[scores[candidates] >= kth]
+    positive = scores > 0
+    held = np.count_nonzero(positive)
+    if held > k and held * 2 > len(scores):
+        # Most passages match (a common word): partitioning all the scores, the k-th largest
+        # is positive. At 1M scores, 1.2-1.8 ms where listing the positive ones first took
+        # 2.7-8.8; with mostly zeros, partitioning them all took 18-27 ms.
+        kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+        candidates = np.flatnonzero(scores >= kth)
+    else:
+        candidates = np.flatnonzero(positive)  # a rare word matches a few passages of 100k
+        if len(candidates) > k:  # partition first: sorting 100k scores costs 5 ms
+            kth = np.partition(scores[candidates], len(candidates) - k)[len(candidates) - k]
+            candidates = candidates[scores[candidates] >= kth]
     return candidates[np.argsort(-scores[candidates], kind="stable")][:k]
 
 

@@ -209,6 +209,11 @@ def test_fusion_takes_the_best_lexical_candidates_and_looks_up_the_others():
     scores = np.array([0.0, 0.5, 0.9, 0.5, 0.1, 0.0, 0.7], np.float32)
     assert _top(scores, 3).tolist() == [2, 6, 1]      # partitioned: more scores than wanted
     assert _top(scores, 10).tolist() == [2, 6, 1, 3, 4]  # sorted whole; zeros are no candidates
+    assert _top(scores, 2).tolist() == [2, 6]  # most scores positive: all of them partitioned
+    many = np.random.default_rng(5).integers(0, 6, 2000).astype(np.float32) / 5  # ties, a sixth zeros
+    for k in (1, 50, 1700, 1900):  # fewer and more wanted than are positive
+        expected = sorted(np.flatnonzero(many > 0).tolist(), key=lambda i: (-many[i], i))[:k]
+        assert _top(many, k).tolist() == expected, k
     pids = np.array([3, 8, 20, 41], np.int64)
     assert _lookup(pids, np.array([0.1, 0.2, 0.3, 0.4]), [41, 5, 3, 99, 20]) == [0.4, 0.0, 0.1, 0.0, 0.3]
     assert _lookup(pids[:0], scores[:0], [1, 2]) == [0.0, 0.0]
