@@ -29,11 +29,13 @@ the cores; ``--keep DIR`` keeps the base, ``--base DIR`` measures it again), qui
 - 1d39da3: first pass 103 ms (p95 281), warm 26.5, embedded 31.4; the lexical ranking alone
   9.0 ms, keeping 577 MB of postings. The first pass read about 200k rows of postings a
   question from FTS5 (0.2-0.7 µs a row): every word of the recombined passages is common.
-- now (packed postings, 28585aa), the same base with its words indexed again by analyzer 8
+- packed postings (28585aa), the same base with its words indexed again by analyzer 8
   (b313f77's code on it: first pass 102.0 ms): first pass 44.7 and 42.5 ms in two runs (p95
   108, 120), warm 19.8 and 21.1, embedded 24.8 and 25.1; the lexical ranking alone 6.9-7.9 ms.
-  The vector side takes 20 ms of the warm figure, since uniform random vectors are IVF's
-  worst case (3.4 ms on clustered vectors, ``scale.py``).
+- now (aa79396: also the query's terms looked up among the packed ones, and the best lexical
+  candidates taken by one partition when most passages match): first pass 40.9 and 43.9 ms
+  (p95 76, 83), warm 20.6, embedded 27.3. The vector side takes 20 ms of the warm figure,
+  since uniform random vectors are IVF's worst case (3.4 ms on clustered vectors, ``scale.py``).
 """
 from __future__ import annotations
 

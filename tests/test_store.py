@@ -216,7 +216,6 @@ def test_a_base_without_packed_postings_gets_them_when_opened(tmp_path, caplog):
         assert kb._lexical.score("retention 运营 复盘", "en", bridge()) == before
 
 
-
 def test_passages_an_older_program_added_are_searched_and_packed_on_the_next_open(tmp_path, monkeypatch):
     from index import store as store_module
 
