@@ -160,19 +160,12 @@ def _stem(word: str) -> str:
     return _stemmer().stemWord(word)
 
 
-#: Up to this many passages, the scorer reads the base's whole vocabulary once per change
-#: to skip absent query terms; above it, it asks the store about each query's terms. Reading
-#: the vocabulary takes 12 ms at 4k passages and 450 ms at 100k (260k terms, held in memory),
-#: once after every write; asking takes 2-3 ms a search whatever the size. At 20k passages
-#: (about 80k terms, some 140 ms) the vocabulary is cheaper as soon as a change is followed by
-#: some 60 searches, and a single search after an add is not held up much.
-VOCABULARY_MAX_PASSAGES = 20_000
-
 #: Rows of postings kept in memory between searches, 8 bytes each (a 4-byte row number and
 #: the 4-byte BM25 gain of a synonym set, or a word, there): 768 MB at most. Past it, the
 #: least recently used are let go, to be read again when needed. After the 96 evaluation
 #: questions, a 1.07M-passage base (the 107k base of bench/hybrid_scale.py ten times over)
-#: keeps 58M rows; a question takes 14 ms there when its words are kept, 82 when read.
+#: keeps 58M rows; a question takes 12 ms there when its words are kept, 34 when read (82
+#: from FTS5's own postings, before they were packed).
 POSTINGS_KEPT_ROWS = 96_000_000
 #: Rows of words' own postings kept (8 bytes each, 128 MB), to merge into synonym sets: a word
 #: is in several sets of a question (its own, its translations'), and in later questions'.
@@ -234,28 +227,25 @@ class LexicalScorer:
             self._row_of = np.full(top, -1, dtype=np.int32)
             self._row_of[self._pids] = np.arange(len(self._pids), dtype=np.int32)
         self._forget_postings()
-        self._vocabulary: frozenset[str] | None = None  # read when first needed, on small bases
         self._generation = generation
 
     def _prefetch(self, sets: list[list[str]]) -> None:
-        """Mark the terms of ``sets`` that no passage holds (see :data:`VOCABULARY_MAX_PASSAGES`),
-        so that only the others are looked up one by one."""
+        """Mark the terms of ``sets`` the store has no postings of, in one question to it (0.1 ms
+        for a question's 79 terms at 1.03M passages), so that only the others are looked up
+        one by one. (Reading the whole vocabulary once per change instead took 450 ms at 100k
+        passages.) On a packed base, the terms of removed passages count as held until packed
+        again: their postings hold no passage, and score as absent."""
         unseen = [t for members in sets for t in members if t not in self._present and t not in self._absent]
         if not unseen:
             return
-        if len(self._pids) <= VOCABULARY_MAX_PASSAGES:
-            if self._vocabulary is None:
-                self._vocabulary = self._store.vocabulary()
-            known = self._vocabulary
-        else:
-            known = self._known_terms(unseen)
+        known = self._known_terms(unseen)
         for term in unseen:
             (self._present if term in known else self._absent).add(term)
 
     def _forget_postings(self) -> None:
         self._kept = _Kept(POSTINGS_KEPT_ROWS)  # scored synonym sets (and words)
         self._terms_kept = _Kept(TERM_POSTINGS_KEPT_ROWS)  # words' postings, to merge into sets
-        self._present: set[str] = set()  # terms known to be in the base, or not
+        self._present: set[str] = set()  # terms with postings in the base (see _prefetch), or not
         self._absent: set[str] = set()
 
     def _term(self, term: str) -> tuple[np.ndarray, np.ndarray]:

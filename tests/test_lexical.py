@@ -151,21 +151,16 @@ def test_coverage_ignores_how_often_a_word_occurs():
     assert once == often == 1.0
 
 
-@pytest.mark.parametrize("limit, used, unused", [(10, "vocabulary", "packed_terms"), (2, "packed_terms", "vocabulary")])
-def test_absent_terms_are_skipped_by_vocabulary_on_small_bases_and_by_asking_on_large_ones(
-        monkeypatch, limit, used, unused):
-    store, calls = FakeStore(), []
-    for name in (used, unused):
-        real = getattr(store, name)
-        monkeypatch.setattr(store, name, lambda *a, _real=real, _name=name: calls.append(_name) or _real(*a))
-    monkeypatch.setattr(lexical, "VOCABULARY_MAX_PASSAGES", limit)  # the fake base has 3 passages
+def test_which_terms_the_base_holds_is_asked_once_per_term_and_absent_ones_are_never_looked_up(monkeypatch):
+    store, asked = FakeStore(), []
+    real = store.packed_terms
+    monkeypatch.setattr(store, "packed_terms", lambda terms: asked.append(list(terms)) or real(terms))
     scorer = LexicalScorer(store)
     # "kubernet" and "dashboard" are in no passage: the fake store fails any postings lookup of them.
     scores = scorer.score("kubernetes operations dashboard salary", "en", FakeBridge())
     scorer.score("operations growth kubernetes", "en", FakeBridge())
-    assert set(scores) == {1, 2, 3} and used in calls and unused not in calls
-    if used == "vocabulary":
-        assert calls.count("vocabulary") == 1  # once per generation
+    assert set(scores) == {1, 2, 3}
+    assert len(asked) == 2 and {"kubernet", "dashboard", "运营"} <= set(asked[0]) and set(asked[1]) == {"growth"}
 
 
 ENGLISH_WORDS = ("operations growth retention community event salary playbook dashboard funnel content "
@@ -216,7 +211,6 @@ def _queries() -> list[str]:
     ("ROW_TABLE_SPARSITY", 0),  # pids made rows by searchsorted, as when most pids are gone
     ("POSTINGS_KEPT_ROWS", 300), ("TERM_POSTINGS_KEPT_ROWS", 100),  # a few terms' worth kept
     ("POSTINGS_FORMAT", "none"),  # postings read from FTS5's own, as before a base is packed
-    ("VOCABULARY_MAX_PASSAGES", 0),  # absent terms found by asking the store, as on large bases
 ])
 def test_every_way_of_reading_postings_gives_the_same_scores_bit_for_bit(zipf_base, monkeypatch, setting, value):
     from index import KnowledgeBase, store
