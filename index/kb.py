@@ -221,7 +221,7 @@ class KnowledgeBase:
                 built_with = store.get_meta("encoder")
                 if built_with and built_with != self.encoder.id:  # rebuilt with another model
                     self.encoder = encoder_from_id(built_with)
-                self._attach(store)
+                self._attach(store, reopening=True)
 
     def _superseded(self) -> bool:
         """True when the store was replaced by a rebuild, or marked superseded by one. A swap
@@ -236,18 +236,20 @@ class KnowledgeBase:
                 return True
             raise
 
-    def _attach(self, store: Store) -> None:
-        """Use ``store`` (on open, or after a rebuild swapped a new one in) with this base's
-        vector store, as the store records it (a rebuild keeps the base's backend)."""
+    def _attach(self, store: Store, reopening: bool = False) -> None:
+        """Use ``store`` (on open, or after a rebuild swapped a new one in: ``reopening``) with
+        this base's vector store, as the store records it (a rebuild keeps the base's backend)."""
         if self._dense is not None:  # a rebuild swapped a new store in: the old one is gone
             self._dense.close(retire=True)
         self._store = store
         self._choice = choose(store, self._choice and self._choice.backend, self._choice and self._choice.milvus_uri)
         self._dense = open_vector_store(self._choice, self.path, store, self.encoder.dim)
-        self._retokenize()
+        # (not when a read reopens the store: packing the postings, 14.5 s at 1M passages and
+        # needed only for speed, would hold that read up; the next open does it)
+        self._retokenize(repack=not reopening)
         self._lexical = lexical.LexicalScorer(store)
 
-    def _retokenize(self) -> None:
+    def _retokenize(self, repack: bool = True) -> None:
         """Make the lexical terms again if another version of :func:`lexical.terms` made them (a
         base from an older program), so that queries and passages get the same terms: once, 1.3 s
         for 1,866 passages, 25.6 s for 84,582; or pack the postings again when they are not
@@ -260,12 +262,14 @@ class KnowledgeBase:
             if not self._store.postings_packed():
                 self._store.pack_postings()  # (nothing to pack: it records that)
             return
-        if not self._stale_terms() and not self._repack_due():
+        if not self._stale_terms() and not (repack and self._repack_due()):
             return
         try:
             with self.writer_lock.hold(timeout=0):
+                if not os.access(self._store.path, os.W_OK):  # (or it would say so on every open)
+                    return
                 stale, count = self._stale_terms(), self._store.count_passages()  # (done meanwhile?)
-                if count >= RETOKENIZE_NOTICE_PASSAGES and (stale or self._repack_due()):
+                if count >= RETOKENIZE_NOTICE_PASSAGES and (stale or repack and self._repack_due()):
                     what = ("indexing the words of %d passages again for this version" if stale
                             else "packing the postings of %d passages")
                     seconds = count * (0.0003 if stale else 0.000012)
@@ -273,7 +277,7 @@ class KnowledgeBase:
                         "%s: " + what + " (about %d s, once)", self.path, count, round(seconds) + 1)
                 if stale:
                     self._store.retokenize(lexical.terms, lexical.ANALYZER)  # (packs them too)
-                elif self._repack_due():
+                elif repack and self._repack_due():
                     self._store.pack_postings()
         except (Busy, OSError, sqlite3.OperationalError):  # another writer, a read-only base: searches still work
             pass

@@ -519,7 +519,8 @@ class Store:
                                     (max_pid,)).fetchall()
             generation = self.generation
         finally:
-            self._db.execute("COMMIT")
+            if self._db.in_transaction:  # (SQLite may have rolled it back itself, on an I/O error)
+                self._db.execute("COMMIT")
         pids = np.array([r[0] for r in rows], dtype=np.int64)
         matrix = (np.vstack([np.frombuffer(r[2], dtype=np.float32) for r in rows]) if rows
                   else np.zeros((0, 0), dtype=np.float32))
@@ -533,7 +534,8 @@ class Store:
             rows = self._db.execute("SELECT pid, lang, vector FROM passages ORDER BY pid").fetchall()
             generation = self.generation
         finally:
-            self._db.execute("COMMIT")
+            if self._db.in_transaction:  # (SQLite may have rolled it back itself, on an I/O error)
+                self._db.execute("COMMIT")
         if not rows:
             return np.zeros(0, dtype=np.int64), [], np.zeros((0, 0), dtype=np.float32), generation
         pids = np.array([r[0] for r in rows], dtype=np.int64)
@@ -562,7 +564,8 @@ class Store:
         try:
             differing = self._postings_differing()
         finally:
-            self._db.execute("COMMIT")
+            if self._db.in_transaction:  # (SQLite may have rolled it back itself, on an I/O error)
+                self._db.execute("COMMIT")
         if differing:
             try:
                 self.pack_postings()

@@ -326,12 +326,11 @@ def test_passage_ids_past_what_the_packed_postings_hold_are_refused_by_name(tmp_
 
 
 def test_scores_from_packed_postings_after_removals_are_fts5s_bit_for_bit(tmp_path, monkeypatch):
-    from index import lexical, store as store_module
+    from index import store as store_module
     from index.lexical import LexicalScorer
 
     monkeypatch.setattr(store_module, "RECENT_MIN_ROWS", 4)
     monkeypatch.setattr(store_module, "RECENT_SHARE", 0.25)
-    monkeypatch.setattr(lexical, "VOCABULARY_MAX_PASSAGES", 0)  # the store is asked which terms it holds
     with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
         ids = [kb.add_text(text).article.id for text in _zipf_texts(16, seed=3)]
         gone = kb.add_text("Quokka retention surveys for the zebrafish community.").article.id
@@ -346,3 +345,53 @@ def test_scores_from_packed_postings_after_removals_are_fts5s_bit_for_bit(tmp_pa
         monkeypatch.setattr(store_module, "POSTINGS_FORMAT", "none")  # as before the base is packed
         for (query, query_group), scores in zip(queries, packed):
             assert LexicalScorer(store).rank(query, query_group, bridge())[1].tobytes() == scores.tobytes(), query
+
+
+def test_a_read_only_base_past_its_removals_share_is_searched_and_opened_quietly(tmp_path, caplog, monkeypatch):
+    from index import kb as kb_module
+
+    folder = tmp_path / "kb"
+    with KnowledgeBase.open(folder, model=HashEncoder()) as kb:
+        ids = [kb.add_text(text).article.id for text in _zipf_texts(8, seed=2)]
+        for article_id in ids[:4]:
+            kb.remove(article_id)
+        assert kb._repack_due()
+    store_file = str(folder / kb_module.STORE_FILE)
+    # (file modes do not stop root, who runs CI: the store says it cannot be written instead)
+    real_access = kb_module.os.access
+    monkeypatch.setattr(kb_module.os, "access", lambda path, mode: real_access(path, mode) and str(path) != store_file)
+    monkeypatch.setattr(kb_module, "RETOKENIZE_NOTICE_PASSAGES", 1)
+    caplog.set_level("WARNING")
+    for _ in range(2):
+        with KnowledgeBase.open(folder, model=HashEncoder()) as kb:
+            assert kb.search("retention 运营", 3) and kb._repack_due()
+    assert "packing" not in caplog.text
+
+
+def test_an_error_that_ended_a_read_transaction_is_the_error_raised(tmp_path, monkeypatch):
+    from index.store import Store
+
+    with KnowledgeBase.open(tmp_path / "kb", model=HashEncoder()) as kb:
+        kb.add_text("Retention dashboards for community managers.")
+        store = kb._store
+
+        def failing(self):  # as SQLite does on an I/O error: the transaction is rolled back
+            self._db.execute("ROLLBACK")
+            raise sqlite3.OperationalError("disk I/O error")
+
+        monkeypatch.setattr(Store, "_postings_differing", failing)
+        with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):  # not "cannot commit"
+            store.check(kb.encoder.dim)
+
+
+def test_a_read_that_reopens_the_store_leaves_packing_to_the_next_open(tmp_path):
+    folder = tmp_path / "kb"
+    with KnowledgeBase.open(folder, model=HashEncoder()) as kb:
+        ids = [kb.add_text(text).article.id for text in _zipf_texts(8, seed=2)]
+        for article_id in ids[:4]:
+            kb.remove(article_id)
+        assert kb._repack_due()
+        kb._follow_rebuild(reopen=True)  # as a search does after a disk I/O error
+        assert kb._repack_due() and kb.search("retention 运营", 3)
+    with KnowledgeBase.open(folder, model=HashEncoder()) as kb:
+        assert not kb._repack_due()
