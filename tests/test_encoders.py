@@ -147,3 +147,28 @@ def test_the_default_model_never_touches_the_network(tmp_path, monkeypatch):
     with KnowledgeBase.open(tmp_path / "kb") as kb:  # no model named: the bundled one
         kb.add_text("Community operations keep members active. Hosts welcome new members every day.", title="Hosts")
         assert kb.search("社群成员", 1) and kb.ask("How do hosts keep members active?").citations
+
+
+def test_the_default_model_is_loaded_and_used_without_opening_a_connection(tmp_path):
+    """A fresh process whose every socket connection fails: the default path (open, add,
+    search, ask) never asks the network for the model; only a hub model named by the user may."""
+    import subprocess
+    import sys
+
+    script = f"""
+import socket
+
+def refused(*args, **kwargs):
+    raise AssertionError(f"a connection was opened: {{args}}")
+
+socket.socket.connect = socket.socket.connect_ex = refused
+socket.create_connection = refused
+from index import KnowledgeBase
+with KnowledgeBase.open({str(tmp_path / "kb")!r}) as kb:
+    assert kb.encoder.id == {FAST_ID!r}
+    kb.add_text("Retention dashboards show how many users come back each week. " * 3, title="Retention")
+    assert kb.search("用户留存", 1) and kb.ask("how do users come back?").citations
+print("offline")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "offline", done.stderr[-2000:]
