@@ -190,7 +190,7 @@ def zipf_base(tmp_path_factory):
             words, sep, stop = (ENGLISH_WORDS, " ", ".") if article % 2 else (CHINESE_WORDS, "", "。")
             paragraphs = [sep.join(rng.choices(words, weights, k=rng.randint(3, 40))) + stop for _ in range(6)]
             kb.add_text("\n\n".join(paragraphs), title=f"article {article}")
-        assert kb._store._db.execute("SELECT count(*) FROM packed_postings WHERE n > 40").fetchone()[0] >= 5
+        assert kb._store._db.execute("SELECT count(*) FROM packed_postings WHERE length(pids) > 160").fetchone()[0] >= 5
     return folder
 
 

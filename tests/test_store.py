@@ -163,7 +163,7 @@ def test_packed_postings_are_the_lexicons_through_adds_folds_replacements_and_re
             ids.append(kb.add_text(text, title=f"a{number}").article.id)
             if number % 7 == 0:
                 _assert_packed_postings_are_the_lexicons(store)
-        folded = dict(store._db.execute("SELECT term, n FROM packed_postings"))
+        folded = dict(store._db.execute("SELECT term, length(pids) / 4 FROM packed_postings"))
         assert len(folded) >= 5 and max(folded.values()) > 20
         # what stays recent is fewer rows than would be folded
         for term, recent in store._db.execute("SELECT term, count(*) FROM recent_postings GROUP BY term"):
@@ -243,7 +243,7 @@ def test_a_check_finds_packed_postings_that_are_not_the_lexicons_and_packs_them_
         assert kb.check() == []
         store = kb._store
         store.pack_postings()
-        term = store._db.execute("SELECT term FROM packed_postings ORDER BY n DESC").fetchone()[0]
+        term = store._db.execute("SELECT term FROM packed_postings ORDER BY length(pids) DESC").fetchone()[0]
         pids, tfs = store.postings(term)
         store._pack(term, pids, tfs + 1)  # counts off by one
         store._pack("nowhere", np.array([int(pids[0])]), np.ones(1, np.float32))  # a term no passage has
@@ -347,15 +347,20 @@ def test_scores_from_packed_postings_after_removals_are_fts5s_bit_for_bit(tmp_pa
             assert LexicalScorer(store).rank(query, query_group, bridge())[1].tobytes() == scores.tobytes(), query
 
 
+def _remove_half(kb) -> None:
+    """Add 8 articles to ``kb`` and remove 4: its postings are then due to be packed again."""
+    ids = [kb.add_text(text).article.id for text in _zipf_texts(8, seed=2)]
+    for article_id in ids[:4]:
+        kb.remove(article_id)
+    assert kb._repack_due()
+
+
 def test_a_read_only_base_past_its_removals_share_is_searched_and_opened_quietly(tmp_path, caplog, monkeypatch):
     from index import kb as kb_module
 
     folder = tmp_path / "kb"
     with KnowledgeBase.open(folder, model=HashEncoder()) as kb:
-        ids = [kb.add_text(text).article.id for text in _zipf_texts(8, seed=2)]
-        for article_id in ids[:4]:
-            kb.remove(article_id)
-        assert kb._repack_due()
+        _remove_half(kb)
     store_file = str(folder / kb_module.STORE_FILE)
     # (file modes do not stop root, who runs CI: the store says it cannot be written instead)
     real_access = kb_module.os.access
@@ -387,10 +392,7 @@ def test_an_error_that_ended_a_read_transaction_is_the_error_raised(tmp_path, mo
 def test_a_read_that_reopens_the_store_leaves_packing_to_the_next_open(tmp_path):
     folder = tmp_path / "kb"
     with KnowledgeBase.open(folder, model=HashEncoder()) as kb:
-        ids = [kb.add_text(text).article.id for text in _zipf_texts(8, seed=2)]
-        for article_id in ids[:4]:
-            kb.remove(article_id)
-        assert kb._repack_due()
+        _remove_half(kb)
         kb._follow_rebuild(reopen=True)  # as a search does after a disk I/O error
         assert kb._repack_due() and kb.search("retention 运营", 3)
     with KnowledgeBase.open(folder, model=HashEncoder()) as kb:
