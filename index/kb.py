@@ -268,16 +268,18 @@ class KnowledgeBase:
             with self.writer_lock.hold(timeout=0):
                 if not os.access(self._store.path, os.W_OK):  # (or it would say so on every open)
                     return
-                stale, count = self._stale_terms(), self._store.count_passages()  # (done meanwhile?)
-                if count >= RETOKENIZE_NOTICE_PASSAGES and (stale or repack and self._repack_due()):
+                stale = self._stale_terms()  # (done by another process meanwhile?)
+                repack = not stale and repack and self._repack_due()  # (a retokenize packs too)
+                count = self._store.count_passages()
+                if count >= RETOKENIZE_NOTICE_PASSAGES and (stale or repack):
                     what = ("indexing the words of %d passages again for this version" if stale
                             else "packing the postings of %d passages")
                     seconds = count * (0.0003 if stale else 0.000012)
                     logging.getLogger(__name__).warning(  # a pause worth a word
                         "%s: " + what + " (about %d s, once)", self.path, count, round(seconds) + 1)
                 if stale:
-                    self._store.retokenize(lexical.terms, lexical.ANALYZER)  # (packs them too)
-                elif repack and self._repack_due():
+                    self._store.retokenize(lexical.terms, lexical.ANALYZER)
+                elif repack:
                     self._store.pack_postings()
         except (Busy, OSError, sqlite3.OperationalError):  # another writer, a read-only base: searches still work
             pass

@@ -280,8 +280,8 @@ class LexicalScorer:
             if len(parts) == 1:
                 rows, tf = parts[0]
             else:
-                rows = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, dtype=np.int32)
-                weights = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0)
+                rows = np.concatenate([p[0] for p in parts])
+                weights = np.concatenate([p[1] for p in parts])
                 if len(rows) * DENSE_UNION > len(self._pids):  # summed over the whole base, then read back
                     counts = np.zeros(len(self._pids), dtype=np.float32)  # (counts: exact in float32)
                     np.add.at(counts, rows, weights)
