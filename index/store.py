@@ -630,8 +630,8 @@ class Store:
     def packed_terms(self, terms: list[str]) -> set[str]:
         """Those of ``terms`` with packed or recent postings: :meth:`known_terms` and the terms
         of removed passages, until packed again (their postings then hold no passage; BM25
-        scores them as absent). 0.1 ms for a question's 79 terms at 1.03M passages, where
-        asking FTS5 took 3.8 ms on a first pass."""
+        scores them as absent). At 1.03M passages, 0.07 ms for a question's terms (median of
+        the 96 bench questions, 65 terms with translations), where :meth:`known_terms` took 6.1."""
         return {r[0] for r in self._db.execute(
             """SELECT value FROM json_each(?) WHERE EXISTS (SELECT 1 FROM packed_postings WHERE term = value)
                OR EXISTS (SELECT 1 FROM recent_postings WHERE term = value)""",
